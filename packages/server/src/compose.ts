@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config/server-config.js';
+import { parseListenAddress } from './config/server-config.js';
+import { KvService } from './domain/kv-service.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { openStore } from './storage/open-store.js';
+import type { Store } from './storage/store.js';
+import { createHistoryPruner } from './domain/history-pruner.js';
+
+export interface StashServer {
+  app: FastifyInstance;
+  store: Store;
+  service: KvService;
+  metrics: Metrics;
+  /** `http://host:port` the server listens on */
+  url: string;
+  /** graceful: stop accepting, finish in-flight requests, flush writes, close the database */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  version: string;
+  log: Logger;
+}
+
+function notYet(flag: string, issue: string): Error {
+  return new Error(`${flag} is not implemented yet (${issue}); remove the flag to start the server`);
+}
+
+/** The composition root: build store, services and HTTP app from a validated config, then listen. */
+export async function startStashServer(config: ServerConfig, options: ComposeOptions): Promise<StashServer> {
+  const { log } = options;
+  if (config.auth.file !== '') throw notYet('--auth.file', 'access control');
+  if (config.secrets.key !== '') throw notYet('--secrets.key', 'secrets vault');
+  if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
+  if (config.audit.enabled) throw notYet('--audit.enabled', 'audit log');
+
+  const store = await openStore(config.db, { sync: config.dbSync });
+  const metrics = new Metrics();
+  const service = new KvService({ store });
+  const app = createApp(
+    { service, log, metrics: config.metrics.enabled ? metrics : undefined },
+    {
+      version: options.version,
+      baseUrl: config.server.baseUrl,
+      bodyLimit: config.limits.bodySize,
+      requestsPerSec: config.limits.requestsPerSec,
+      maxConcurrent: config.limits.maxConcurrent,
+      trustedProxies: config.server.trustedProxies,
+      readTimeoutMs: config.server.readTimeoutMs,
+      writeTimeoutMs: config.server.writeTimeoutMs,
+      idleTimeoutMs: config.server.idleTimeoutMs,
+      metricsToken: config.metrics.token,
+    },
+  );
+  const pruner = createHistoryPruner(store, config.history.retentionMs, log);
+
+  const { host, port } = parseListenAddress(config.server.address);
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  metrics.revision.set(await store.currentRevision());
+  log.info(`stash server listening on ${host}:${bound}, db ${store.engine}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    store,
+    service,
+    metrics,
+    url: `http://${shownHost}:${bound}`,
+    close: () =>
+      (closing ??= (async () => {
+        pruner.stop();
+        await app.close();
+        await store.close();
+      })()),
+  };
+}

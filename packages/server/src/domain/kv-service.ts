@@ -1,0 +1,172 @@
+import { isSecretKey, isValidZkEnvelope, isZkValue, normalizeKey, type Format } from '@stash/client';
+import {
+  KeyNotFoundError,
+  RevisionConflictError,
+  type ChangeEntry,
+  type KeyMeta,
+  type KeyRecord,
+  type Store,
+  type WriteOp,
+} from '../storage/store.js';
+import { ConflictError, InternalError, NotFoundError, ValidationError } from './errors.js';
+import type { ChangePublisher, ValueVault } from './ports.js';
+
+export type SecretsFilter = 'all' | 'secrets' | 'keys';
+
+export interface KvServiceOptions {
+  store: Store;
+  /** absent when no --secrets.key was given */
+  vault?: ValueVault | undefined;
+  publisher?: ChangePublisher | undefined;
+}
+
+export interface WriteOptions {
+  /** expected current revision; 0 = the key must not exist */
+  ifRevision?: number | undefined;
+  actor?: string | undefined;
+}
+
+export interface KeyValue extends KeyRecord {
+  secret: boolean;
+}
+
+export interface ListedKey extends KeyMeta {
+  secret: boolean;
+}
+
+/** One write of a batch, already validated and normalised. */
+export type BatchWrite =
+  | { key: string; delete: true }
+  | { key: string; delete?: false; value: Uint8Array; format: Format };
+
+const textDecoder = new TextDecoder();
+
+/** Validate and normalise a key; an empty result is the original's 400 `key is required`. */
+export function requireKey(raw: string): string {
+  const key = normalizeKey(raw);
+  if (key === '') throw new ValidationError('key is required');
+  return key;
+}
+
+/** The KV use cases: key rules, secrets, conditional writes, history; storage stays behind `Store`. */
+export class KvService {
+  private readonly store: Store;
+  private readonly vault: ValueVault | undefined;
+  private readonly publisher: ChangePublisher | undefined;
+
+  constructor(options: KvServiceOptions) {
+    this.store = options.store;
+    this.vault = options.vault;
+    this.publisher = options.publisher;
+  }
+
+  get secretsEnabled(): boolean {
+    return this.vault !== undefined;
+  }
+
+  /** Current value (decrypted for secrets), or the value as of `revision`. */
+  async get(key: string, revision?: number): Promise<KeyValue> {
+    const secret = isSecretKey(key);
+    if (secret) this.requireVault();
+    const record = revision === undefined ? await this.store.get(key) : await this.store.getAt(key, revision);
+    if (!record) throw new NotFoundError();
+    return { ...record, value: await this.reveal(key, record.value), secret };
+  }
+
+  async put(key: string, value: Uint8Array, format: Format, options: WriteOptions = {}): Promise<ChangeEntry> {
+    const stored = await this.conceal(key, value);
+    const [entry] = await this.write([{ kind: 'put', key, value: stored, format, ifRevision: options.ifRevision }], options.actor);
+    return entry as ChangeEntry;
+  }
+
+  async delete(key: string, options: WriteOptions = {}): Promise<ChangeEntry> {
+    const [entry] = await this.write([{ kind: 'delete', key, ifRevision: options.ifRevision }], options.actor);
+    return entry as ChangeEntry;
+  }
+
+  /** All items in one transaction, one revision each; any failure writes nothing. */
+  async batch(items: readonly BatchWrite[], actor?: string): Promise<ChangeEntry[]> {
+    const ops: WriteOp[] = [];
+    for (const item of items) {
+      ops.push(
+        item.delete
+          ? { kind: 'delete', key: item.key }
+          : { kind: 'put', key: item.key, value: await this.conceal(item.key, item.value), format: item.format },
+      );
+    }
+    return this.write(ops, actor);
+  }
+
+  async list(prefix = '', filter: SecretsFilter = 'all'): Promise<ListedKey[]> {
+    const keys = await this.store.list({ prefix });
+    const out: ListedKey[] = [];
+    for (const meta of keys) {
+      const secret = isSecretKey(meta.key);
+      if ((filter === 'secrets' && !secret) || (filter === 'keys' && secret)) continue;
+      out.push({ ...meta, secret });
+    }
+    return out;
+  }
+
+  /** Values under a prefix at one revision; secrets are skipped when no vault is configured. */
+  async exportValues(prefix = ''): Promise<{ revision: number; items: KeyValue[] }> {
+    const { revision, items } = await this.store.exportValues(prefix);
+    const out: KeyValue[] = [];
+    for (const item of items) {
+      const secret = isSecretKey(item.key);
+      if (secret && !this.vault) continue;
+      out.push({ ...item, value: await this.reveal(item.key, item.value), secret });
+    }
+    return { revision, items: out };
+  }
+
+  /** Change-log entries of a key, newest first, values decrypted. */
+  async history(key: string, limit: number): Promise<ChangeEntry[]> {
+    const secret = isSecretKey(key);
+    if (secret) this.requireVault();
+    const entries = await this.store.history(key, limit);
+    if (!secret) return entries;
+    return Promise.all(
+      entries.map(async (e) => ({ ...e, value: e.value && (await this.reveal(key, e.value)) })),
+    );
+  }
+
+  private async write(ops: WriteOp[], actor = ''): Promise<ChangeEntry[]> {
+    let entries: ChangeEntry[];
+    try {
+      entries = await this.store.apply(ops, actor);
+    } catch (error) {
+      if (error instanceof RevisionConflictError) throw new ConflictError(error.key, error.currentRevision);
+      if (error instanceof KeyNotFoundError) throw new NotFoundError();
+      throw error;
+    }
+    this.publisher?.publish(entries);
+    return entries;
+  }
+
+  private requireVault(): ValueVault {
+    if (!this.vault) throw new ValidationError('secrets not configured');
+    return this.vault;
+  }
+
+  /** What gets stored: secrets sealed, valid `$ZK$` envelopes kept as they are. */
+  private async conceal(key: string, value: Uint8Array): Promise<Uint8Array> {
+    if (!isSecretKey(key)) return value;
+    const vault = this.requireVault();
+    if (isZkValue(value)) {
+      if (!isValidZkEnvelope(textDecoder.decode(value))) throw new ValidationError('invalid ZK payload');
+      return value;
+    }
+    return vault.seal(value);
+  }
+
+  private async reveal(key: string, stored: Uint8Array): Promise<Uint8Array> {
+    if (!isSecretKey(key) || isZkValue(stored)) return stored;
+    try {
+      return await this.requireVault().open(stored);
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      throw new InternalError('failed to get key', error);
+    }
+  }
+}

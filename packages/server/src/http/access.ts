@@ -1,0 +1,27 @@
+import type { FastifyRequest } from 'fastify';
+
+/** Who is calling, as far as key access goes. */
+export interface Principal {
+  /** change-log / git author: username, `token:abcd****`, or '' when anonymous */
+  readonly actor: string;
+  readonly admin: boolean;
+  canRead(key: string): boolean;
+  canWrite(key: string): boolean;
+}
+
+/** What a route needs: read or write on its key, or just a valid principal (list, subscribe). */
+export type AccessNeed = 'read' | 'write' | 'principal';
+
+export type AccessDecision = { ok: true; principal: Principal } | { ok: false; status: 401 | 403 };
+
+/** The access-control port the HTTP layer asks; the auth module provides the real one. */
+export interface AccessControl {
+  readonly enabled: boolean;
+  authorize(req: FastifyRequest, need: AccessNeed, key: string): Promise<AccessDecision> | AccessDecision;
+}
+
+const EVERYONE: Principal = { actor: '', admin: false, canRead: () => true, canWrite: () => true };
+const ALLOW: AccessDecision = { ok: true, principal: EVERYONE };
+
+/** Auth disabled: everything is allowed (compat 6.6). */
+export const OPEN_ACCESS: AccessControl = { enabled: false, authorize: () => ALLOW };

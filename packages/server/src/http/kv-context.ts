@@ -1,0 +1,53 @@
+import type { HistoryEntryResponse } from '@stash/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KvService } from '../domain/kv-service.js';
+import type { Logger } from '../logger.js';
+import type { AccessControl, AccessNeed, Principal } from './access.js';
+import { sendError } from './error-response.js';
+
+/** Serves `GET /kv/subscribe/...`; provided by the change-streams module. */
+export type StreamHandler = (req: FastifyRequest, reply: FastifyReply, rawPath: string) => Promise<void>;
+
+/** Where `GET /kv/history/{key}` reads from (the change log, or git when the mirror is on). */
+export type HistoryProvider = (key: string, limit: number) => Promise<HistoryEntryResponse[]>;
+
+export interface KvRouteDeps {
+  service: KvService;
+  access: AccessControl;
+  log: Logger;
+  baseUrl: string;
+  streams?: StreamHandler | undefined;
+  history?: HistoryProvider | undefined;
+}
+
+/** Ask access control; on refusal answer as the original's auth middleware does and return undefined. */
+export async function authorize(
+  deps: KvRouteDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  need: AccessNeed,
+  key: string,
+): Promise<Principal | undefined> {
+  const decision = await deps.access.authorize(req, need, key);
+  if (decision.ok) return decision.principal;
+  void reply
+    .code(decision.status)
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('x-content-type-options', 'nosniff')
+    .send(decision.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
+  return undefined;
+}
+
+/** Run a handler body, mapping every error through the one error mapping. */
+export async function guarded(
+  deps: KvRouteDeps,
+  reply: FastifyReply,
+  fallback: string,
+  body: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    sendError(reply, error, fallback, deps.log);
+  }
+}

@@ -1,0 +1,72 @@
+import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requireKey } from '../domain/kv-service.js';
+import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
+import { parseEtag, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
+
+const EMPTY = Buffer.alloc(0);
+
+function revisionHeaders(reply: FastifyReply, revision: number): FastifyReply {
+  const rev = String(revision);
+  return reply.headers({ etag: `"${rev}"`, 'x-stash-revision': rev });
+}
+
+/** `GET /kv/{key}`: raw value, Content-Type from its format, revision in ETag. */
+export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
+  req.metricsRoute = 'kv.get';
+  if (!(await authorize(deps, req, reply, 'read', normalizeKey(rawKey)))) return;
+  await guarded(deps, reply, 'failed to get key', async () => {
+    const key = requireKey(rawKey);
+    const at = queryParam(req, 'revision');
+    const revision = at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter');
+    const kv = await deps.service.get(key, revision);
+    const inm = req.headers['if-none-match'];
+    revisionHeaders(reply, kv.revision);
+    if (typeof inm === 'string' && inm !== '' && inm !== '*' && safeEtag(inm) === kv.revision) {
+      return reply.code(304).send();
+    }
+    return reply
+      .headers({
+        'content-type': FORMAT_CONTENT_TYPES[kv.format],
+        'content-security-policy': 'sandbox',
+        'x-content-type-options': 'nosniff',
+      })
+      .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
+  });
+}
+
+function safeEtag(raw: string): number | undefined {
+  try {
+    return parseEtag(raw, 'If-None-Match');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `PUT /kv/{key}`: 201 on create, 200 on update, empty body; conditional with If-Match / cas. */
+export async function putKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
+  req.metricsRoute = 'kv.put';
+  const principal = await authorize(deps, req, reply, 'write', normalizeKey(rawKey));
+  if (!principal) return;
+  await guarded(deps, reply, 'failed to set key', async () => {
+    const key = requireKey(rawKey);
+    const ifRevision = writeCondition(req);
+    const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+    const entry = await deps.service.put(key, body, requestFormat(req), { ifRevision, actor: principal.actor });
+    deps.log.info(`set ${key} (${entry.action}, revision ${entry.revision})`, req.id);
+    return revisionHeaders(reply, entry.revision).code(entry.action === 'create' ? 201 : 200).send();
+  });
+}
+
+/** `DELETE /kv/{key}`: 204, or 404 when absent. */
+export async function deleteKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
+  req.metricsRoute = 'kv.delete';
+  const principal = await authorize(deps, req, reply, 'write', normalizeKey(rawKey));
+  if (!principal) return;
+  await guarded(deps, reply, 'failed to delete key', async () => {
+    const key = requireKey(rawKey);
+    const entry = await deps.service.delete(key, { ifRevision: writeCondition(req), actor: principal.actor });
+    deps.log.info(`deleted ${key} (revision ${entry.revision})`, req.id);
+    return revisionHeaders(reply, entry.revision).code(204).send();
+  });
+}

@@ -1,0 +1,29 @@
+/** Minimal leveled logger in the original's line style: `2006/01/02 15:04:05 [INFO] message`. */
+export interface Logger {
+  debug(message: string, requestId?: string): void;
+  info(message: string, requestId?: string): void;
+  warn(message: string, requestId?: string): void;
+  error(message: string, requestId?: string): void;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+function stamp(d = new Date()): string {
+  return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function createLogger(options: { debug?: boolean; write?: (line: string) => void } = {}): Logger {
+  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const emit = (level: string, message: string, requestId?: string): void => {
+    write(`${stamp()} [${level}] ${message}${requestId ? ` (request ${requestId})` : ''}\n`);
+  };
+  return {
+    debug: (m, id) => {
+      if (options.debug) emit('DEBUG', m, id);
+    },
+    info: (m, id) => emit('INFO', m, id),
+    warn: (m, id) => emit('WARN', m, id),
+    error: (m, id) => emit('ERROR', m, id),
+  };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

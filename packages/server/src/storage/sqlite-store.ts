@@ -1,0 +1,291 @@
+import Database from 'better-sqlite3';
+import type { Format } from '@stash/client';
+import { isFormat } from '@stash/client';
+import { GroupCommitQueue, type UnitOutcome } from './group-commit.js';
+import { migrateSqlite } from './sqlite-schema.js';
+import {
+  KeyNotFoundError,
+  RevisionConflictError,
+  type ChangeAction,
+  type ChangeEntry,
+  type ExportResult,
+  type KeyMeta,
+  type KeyRecord,
+  type ListOptions,
+  type Store,
+  type WriteOp,
+} from './store.js';
+import { formatGoTime, parseStoredTime } from './time-format.js';
+import { prefixUpperBound } from './prefix-range.js';
+
+export interface SqliteStoreOptions {
+  /** file path, `:memory:` or a `file:` DSN */
+  path: string;
+  /** `full`: an acknowledged write is fsynced; `normal`: the original's trade-off */
+  sync?: 'full' | 'normal';
+}
+
+interface KvRow {
+  key: string;
+  value: Buffer;
+  format: string;
+  created_at: unknown;
+  updated_at: unknown;
+  revision: number;
+}
+interface MetaRow {
+  key: string;
+  size: number;
+  format: string;
+  zk: number;
+  created_at: unknown;
+  updated_at: unknown;
+  revision: number;
+}
+interface HistoryRow {
+  revision: number;
+  key: string;
+  action: string;
+  format: string;
+  value: Buffer | null;
+  ts: number;
+  actor: string;
+}
+interface WriteUnit {
+  ops: readonly WriteOp[];
+  actor: string;
+}
+
+const asFormat = (f: string): Format => (isFormat(f) ? f : 'text');
+const META_COLUMNS = `key, length(CAST(value AS BLOB)) AS size, format,
+  (length(CAST(value AS BLOB)) > 4 AND substr(CAST(value AS BLOB), 1, 4) = X'245A4B24') AS zk,
+  created_at, updated_at, revision`;
+
+function toRecord(row: KvRow): KeyRecord {
+  return {
+    key: row.key,
+    value: typeof row.value === 'string' ? Buffer.from(row.value) : row.value,
+    format: asFormat(row.format),
+    createdAt: parseStoredTime(row.created_at),
+    updatedAt: parseStoredTime(row.updated_at),
+    revision: row.revision,
+  };
+}
+function toMeta(row: MetaRow): KeyMeta {
+  return {
+    key: row.key,
+    size: row.size,
+    format: asFormat(row.format),
+    zkEncrypted: row.zk === 1,
+    createdAt: parseStoredTime(row.created_at),
+    updatedAt: parseStoredTime(row.updated_at),
+    revision: row.revision,
+  };
+}
+function toChange(row: HistoryRow): ChangeEntry {
+  return {
+    revision: row.revision,
+    key: row.key,
+    action: row.action as ChangeAction,
+    format: asFormat(row.format),
+    value: row.value,
+    timestamp: new Date(row.ts),
+    actor: row.actor,
+  };
+}
+
+/** SQLite adapter: WAL, one connection, writes grouped into one transaction + one fsync. */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly writes: GroupCommitQueue<WriteUnit, ChangeEntry[]>;
+  private readonly stmt;
+
+  constructor(options: SqliteStoreOptions) {
+    const path = options.path.startsWith('file:') ? options.path.slice(5).split('?')[0] || ':memory:' : options.path;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    migrateSqlite(this.db);
+    const db = this.db;
+    this.stmt = {
+      get: db.prepare('SELECT key, value, format, created_at, updated_at, revision FROM kv WHERE key = ?'),
+      exists: db.prepare('SELECT revision FROM kv WHERE key = ?').pluck(),
+      listAll: db.prepare(`SELECT ${META_COLUMNS} FROM kv ORDER BY updated_at DESC, revision DESC`),
+      listRange: db.prepare(
+        `SELECT ${META_COLUMNS} FROM kv WHERE key >= ? AND key < ? ORDER BY updated_at DESC, revision DESC`,
+      ),
+      exportAll: db.prepare('SELECT key, value, format, created_at, updated_at, revision FROM kv ORDER BY key'),
+      exportRange: db.prepare(
+        'SELECT key, value, format, created_at, updated_at, revision FROM kv WHERE key >= ? AND key < ? ORDER BY key',
+      ),
+      insert: db.prepare(
+        'INSERT INTO kv (key, value, format, created_at, updated_at, revision) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      update: db.prepare('UPDATE kv SET value = ?, format = ?, updated_at = ?, revision = ? WHERE key = ?'),
+      delete: db.prepare('DELETE FROM kv WHERE key = ?'),
+      log: db.prepare(
+        'INSERT INTO kv_history (revision, key, action, format, value, ts, actor) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      revision: db.prepare(`SELECT value FROM stash_meta WHERE name = 'revision'`).pluck(),
+      setRevision: db.prepare(`UPDATE stash_meta SET value = ? WHERE name = 'revision'`),
+      prunedThrough: db.prepare(`SELECT value FROM stash_meta WHERE name = 'pruned_through'`).pluck(),
+      history: db.prepare('SELECT * FROM kv_history WHERE key = ? ORDER BY revision DESC LIMIT ?'),
+      at: db.prepare('SELECT * FROM kv_history WHERE key = ? AND revision <= ? ORDER BY revision DESC LIMIT 1'),
+      since: db.prepare('SELECT * FROM kv_history WHERE revision > ? ORDER BY revision LIMIT ?'),
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT unit'),
+      release: db.prepare('RELEASE unit'),
+      rollbackTo: db.prepare('ROLLBACK TO unit'),
+    };
+    this.writes = new GroupCommitQueue((units) => this.commitGroup(units));
+  }
+
+  get(key: string): Promise<KeyRecord | undefined> {
+    const row = this.stmt.get.get(key) as KvRow | undefined;
+    return Promise.resolve(row && toRecord(row));
+  }
+
+  list(options: ListOptions = {}): Promise<KeyMeta[]> {
+    const prefix = options.prefix ?? '';
+    const rows = (
+      prefix === '' ? this.stmt.listAll.all() : this.stmt.listRange.all(prefix, prefixUpperBound(prefix))
+    ) as MetaRow[];
+    return Promise.resolve(rows.map(toMeta));
+  }
+
+  exportValues(prefix = ''): Promise<ExportResult> {
+    const read = this.db.transaction(() => {
+      const rows = (
+        prefix === '' ? this.stmt.exportAll.all() : this.stmt.exportRange.all(prefix, prefixUpperBound(prefix))
+      ) as KvRow[];
+      return { revision: this.stmt.revision.get() as number, items: rows.map(toRecord) };
+    });
+    return Promise.resolve(read.deferred());
+  }
+
+  apply(ops: readonly WriteOp[], actor = ''): Promise<ChangeEntry[]> {
+    return this.writes.submit({ ops, actor });
+  }
+
+  private commitGroup(units: readonly WriteUnit[]): UnitOutcome<ChangeEntry[]>[] {
+    const s = this.stmt;
+    const outcomes: UnitOutcome<ChangeEntry[]>[] = [];
+    s.begin.run();
+    try {
+      let revision = s.revision.get() as number;
+      const now = new Date();
+      const stamp = formatGoTime(now);
+      for (const unit of units) {
+        const before = revision;
+        s.savepoint.run();
+        try {
+          const entries = unit.ops.map((op) => this.applyOne(op, ++revision, now, stamp, unit.actor));
+          s.release.run();
+          outcomes.push({ ok: true, value: entries });
+        } catch (error) {
+          s.rollbackTo.run();
+          s.release.run();
+          revision = before; // a failed unit's revisions never became visible, so they are reused
+          outcomes.push({ ok: false, error });
+        }
+      }
+      s.setRevision.run(revision);
+      s.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) s.rollback.run();
+      throw error;
+    }
+    return outcomes;
+  }
+
+  private applyOne(op: WriteOp, revision: number, now: Date, stamp: string, actor: string): ChangeEntry {
+    const s = this.stmt;
+    const current = s.exists.get(op.key) as number | undefined;
+    if (op.ifRevision !== undefined && op.ifRevision !== (current ?? 0)) {
+      throw new RevisionConflictError(op.key, current ?? 0);
+    }
+    let action: ChangeAction;
+    let format: Format = 'text';
+    let value: Buffer | null = null;
+    if (op.kind === 'delete') {
+      if (current === undefined) throw new KeyNotFoundError(op.key);
+      s.delete.run(op.key);
+      action = 'delete';
+    } else {
+      value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
+      format = op.format;
+      if (current === undefined) {
+        s.insert.run(op.key, value, format, stamp, stamp, revision);
+        action = 'create';
+      } else {
+        s.update.run(value, format, stamp, revision, op.key);
+        action = 'update';
+      }
+    }
+    s.log.run(revision, op.key, action, format, value, now.getTime(), actor);
+    return { revision, key: op.key, action, format, value, timestamp: now, actor };
+  }
+
+  history(key: string, limit: number): Promise<ChangeEntry[]> {
+    return Promise.resolve((this.stmt.history.all(key, limit) as HistoryRow[]).map(toChange));
+  }
+
+  async getAt(key: string, revision: number): Promise<KeyRecord | undefined> {
+    const row = this.stmt.at.get(key, revision) as HistoryRow | undefined;
+    if (row) {
+      if (row.action === 'delete' || row.value === null) return undefined;
+      const ts = new Date(row.ts);
+      return { key, value: row.value, format: asFormat(row.format), createdAt: ts, updatedAt: ts, revision: row.revision };
+    }
+    // keys written before the change log existed: only their current value is known
+    const current = await this.get(key);
+    return current && current.revision <= revision && revision <= (this.stmt.revision.get() as number)
+      ? current
+      : undefined;
+  }
+
+  changesSince(after: number, limit: number): Promise<ChangeEntry[]> {
+    return Promise.resolve((this.stmt.since.all(after, limit) as HistoryRow[]).map(toChange));
+  }
+
+  currentRevision(): Promise<number> {
+    return Promise.resolve(this.stmt.revision.get() as number);
+  }
+
+  oldestRetainedRevision(): Promise<number> {
+    return Promise.resolve((this.stmt.prunedThrough.get() as number) + 1);
+  }
+
+  pruneHistory(before: Date, keepPerKey: number): Promise<number> {
+    const prune = this.db.transaction(() => {
+      const doomed = this.db
+        .prepare(
+          `SELECT revision FROM (
+             SELECT revision, ts, row_number() OVER (PARTITION BY key ORDER BY revision DESC) AS rn FROM kv_history
+           ) WHERE ts < ? AND rn > ?`,
+        )
+        .pluck()
+        .all(before.getTime(), keepPerKey) as number[];
+      if (doomed.length === 0) return 0;
+      const del = this.db.prepare('DELETE FROM kv_history WHERE revision = ?');
+      for (const rev of doomed) del.run(rev);
+      const top = Math.max(...doomed);
+      this.db
+        .prepare(`UPDATE stash_meta SET value = max(value, ?) WHERE name = 'pruned_through'`)
+        .run(top);
+      return doomed.length;
+    });
+    return Promise.resolve(prune.immediate());
+  }
+
+  close(): Promise<void> {
+    this.writes.close();
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}
