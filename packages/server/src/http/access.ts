@@ -14,14 +14,22 @@ export type AccessNeed = 'read' | 'write' | 'principal';
 
 export type AccessDecision = { ok: true; principal: Principal } | { ok: false; status: 401 | 403 };
 
+/** Who made a request, for the audit log (compat 6.5 GetRequestActor), whatever the decision. */
+export interface RequestIdentity {
+  actor: string;
+  type: 'user' | 'token' | 'public';
+}
+
 /** The access-control port the HTTP layer asks; the auth module provides the real one. */
 export interface AccessControl {
   readonly enabled: boolean;
   authorize(req: FastifyRequest, need: AccessNeed, key: string): Promise<AccessDecision> | AccessDecision;
+  identify(req: FastifyRequest): Promise<RequestIdentity> | RequestIdentity;
 }
 
 const EVERYONE: Principal = { actor: '', admin: false, canRead: () => true, canWrite: () => true };
 const ALLOW: AccessDecision = { ok: true, principal: EVERYONE };
+const ANONYMOUS: RequestIdentity = { actor: 'anonymous', type: 'public' };
 
 /** Auth disabled: everything is allowed (compat 6.6). */
-export const OPEN_ACCESS: AccessControl = { enabled: false, authorize: () => ALLOW };
+export const OPEN_ACCESS: AccessControl = { enabled: false, authorize: () => ALLOW, identify: () => ANONYMOUS };
