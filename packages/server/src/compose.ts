@@ -5,6 +5,7 @@ import { KvService } from './domain/kv-service.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { MeteredStore } from './storage/metered-store.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
@@ -39,7 +40,9 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
 
   const store = await openStore(config.db, { sync: config.dbSync });
   const metrics = new Metrics();
-  const service = new KvService({ store });
+  // KV traffic goes through the metrics decorator; `store` stays the raw adapter for tests and tooling
+  const kvStore = config.metrics.enabled ? new MeteredStore(store, metrics) : store;
+  const service = new KvService({ store: kvStore });
   const app = createApp(
     { service, log, metrics: config.metrics.enabled ? metrics : undefined },
     {
@@ -80,8 +83,15 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     close: () =>
       (closing ??= (async () => {
         pruner.stop();
+        // in-flight requests finish first (their keep-alive sockets are reaped as soon as they go
+        // idle); past --server.shutdown-timeout the remaining sockets are cut
+        const reap = setInterval(() => app.server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
+        cut.unref();
         await app.close();
-        await store.close();
+        clearInterval(reap);
+        clearTimeout(cut);
+        await store.close(); // flushes the group-commit queue, then checkpoints and closes the database
       })()),
   };
 }

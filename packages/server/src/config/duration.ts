@@ -1,29 +1,50 @@
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+// µ (U+00B5) and μ (U+03BC) are both accepted by Go's time.ParseDuration
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  '\u00b5s': 1e-3,
+  '\u03bcs': 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const NUMBER = /(\d*)(?:\.(\d*))?/y;
+const UNIT = /[^\d.]*/y;
 
-/** Parse a Go duration ("720h", "1h30m", "500ms", "0") into milliseconds; throws on bad input. */
+/**
+ * Parse a Go duration ("720h", "1h30m", "500ms", "0") into milliseconds with the error texts
+ * of Go's time.ParseDuration, since go-flags shows them verbatim.
+ * @throws Error `time: invalid duration "x"`, `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`
+ */
 export function parseDuration(text: string): number {
-  const s = text.trim();
+  const invalid = (): Error => new Error(`time: invalid duration ${JSON.stringify(text)}`);
+  let s = text;
+  let sign = 1;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    sign = s.startsWith('-') ? -1 : 1;
+    s = s.slice(1);
+  }
   if (s === '0') return 0;
-  let i = s.startsWith('-') || s.startsWith('+') ? 1 : 0;
-  const sign = s.startsWith('-') ? -1 : 1;
-  if (i >= s.length) throw new Error(`time: invalid duration "${text}"`);
+  if (s === '') throw invalid();
   let total = 0;
+  let i = 0;
   while (i < s.length) {
-    PART.lastIndex = i;
-    const m = PART.exec(s);
-    if (!m) throw new Error(`time: invalid duration "${text}"`);
-    total += Number(m[1]) * (UNITS[m[2] as string] as number);
-    i = PART.lastIndex;
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(s);
+    const whole = num?.[1] ?? '';
+    const fraction = num?.[2] ?? '';
+    if (!num || (whole === '' && fraction === '')) throw invalid();
+    i = NUMBER.lastIndex;
+    UNIT.lastIndex = i;
+    const unit = (UNIT.exec(s) as RegExpExecArray)[0];
+    if (unit === '') throw new Error(`time: missing unit in duration ${JSON.stringify(text)}`);
+    const scale = UNITS[unit];
+    if (scale === undefined) {
+      throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}`);
+    }
+    i = UNIT.lastIndex;
+    total += Number(`${whole || '0'}.${fraction || '0'}`) * scale;
   }
   return sign * total;
-}
-
-/** Format milliseconds as a Go duration string (for --help defaults). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
 }

@@ -27,7 +27,11 @@ function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
       if (!/^[+-]?\d+$/.test(raw.trim())) {
         throw new FlagError(`${where} (expected int): strconv.ParseInt: parsing "${raw}": invalid syntax`);
       }
-      return Number(raw);
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n)) {
+        throw new FlagError(`${where} (expected int): strconv.ParseInt: parsing "${raw}": value out of range`);
+      }
+      return n;
     }
     case 'float': {
       const n = Number(raw);
@@ -46,6 +50,9 @@ function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
       return raw === '' ? [] : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   }
 }
+
+const NUMERIC = new Set<OptionSpec['kind']>(['int', 'float', 'duration']);
+const looksLikeOption = (arg: string): boolean => arg.length > 1 && arg.startsWith('-');
 
 export interface ParseResult {
   values: OptionValues;
@@ -106,6 +113,9 @@ export function parseOptions(
     } else {
       const next = argv[i + 1];
       if (next === undefined) throw new FlagError(`expected argument for flag \`${shown}'`);
+      if (looksLikeOption(next) && !(NUMERIC.has(spec.kind) && /^-\d/.test(next))) {
+        throw new FlagError(`expected argument for flag \`${shown}', but got option \`${next}'`);
+      }
       raw = next;
       i++;
     }

@@ -46,7 +46,8 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimit,
     keepAliveTimeout: options.idleTimeoutMs,
     requestTimeout: options.writeTimeoutMs,
-    forceCloseConnections: true,
+    // drain on close: idle keep-alive sockets go at once, in-flight requests finish (compose cuts them after the shutdown timeout)
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     genReqId: () => '',
     rewriteUrl: base
