@@ -152,18 +152,22 @@ export class SqliteStore implements Store {
 
   list(options: ListOptions = {}): Promise<KeyMeta[]> {
     const prefix = options.prefix ?? '';
+    const upper = prefixUpperBound(prefix);
+    // no bound only for '' and all-U+10FFFF prefixes; the filter makes the latter exact
     const rows = (
-      prefix === '' ? this.stmt.listAll.all() : this.stmt.listRange.all(prefix, prefixUpperBound(prefix))
+      upper === undefined ? this.stmt.listAll.all() : this.stmt.listRange.all(prefix, upper)
     ) as MetaRow[];
-    return Promise.resolve(rows.map(toMeta));
+    return Promise.resolve(rows.filter((r) => r.key.startsWith(prefix)).map(toMeta));
   }
 
   exportValues(prefix = ''): Promise<ExportResult> {
     const read = this.db.transaction(() => {
+      const upper = prefixUpperBound(prefix);
       const rows = (
-        prefix === '' ? this.stmt.exportAll.all() : this.stmt.exportRange.all(prefix, prefixUpperBound(prefix))
+        upper === undefined ? this.stmt.exportAll.all() : this.stmt.exportRange.all(prefix, upper)
       ) as KvRow[];
-      return { revision: this.stmt.revision.get() as number, items: rows.map(toRecord) };
+      const items = rows.filter((r) => r.key.startsWith(prefix)).map(toRecord);
+      return { revision: this.stmt.revision.get() as number, items };
     });
     return Promise.resolve(read.deferred());
   }
