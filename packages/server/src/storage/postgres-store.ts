@@ -1,8 +1,257 @@
-import type { Store } from './store.js';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
+import { isFormat, type Format } from '@stash/client';
+import { migratePostgres } from './postgres-schema.js';
+import { prefixUpperBound } from './prefix-range.js';
+import {
+  KeyNotFoundError,
+  RevisionConflictError,
+  type ChangeAction,
+  type ChangeEntry,
+  type ExportResult,
+  type KeyMeta,
+  type KeyRecord,
+  type ListOptions,
+  type Store,
+  type WriteOp,
+} from './store.js';
 
-// placeholder until the PostgreSQL adapter lands; openStore reports it clearly
-export const PostgresStore = {
-  connect(_url: string): Promise<Store> {
-    return Promise.reject(new Error('PostgreSQL storage is not implemented yet'));
-  },
-};
+export interface PostgresStoreOptions {
+  /** pool size; the original used 25, a modest pool is plenty for one Node process */
+  max?: number;
+  /** sees every query sent (tests use it to EXPLAIN the store's own statements) */
+  debug?: (connection: number, query: string, parameters: unknown[]) => void;
+}
+
+type Row = Record<string, unknown>;
+
+const asFormat = (f: unknown): Format => (typeof f === 'string' && isFormat(f) ? f : 'text');
+// BIGINT arrives as a string; revisions stay far below 2^53
+const num = (v: unknown): number => Number(v ?? 0);
+
+// TIMESTAMP columns hold UTC wall-clock time (as the original writes them): convert explicitly
+// both ways so neither the session nor the Node time zone can shift them.
+const KV_COLUMNS = `key, value, format, created_at AT TIME ZONE 'UTC' AS created_at,
+  updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
+const META_COLUMNS = `key, octet_length(value) AS size, format,
+  (octet_length(value) > 4 AND substring(value FROM 1 FOR 4) = '\\x245a4b24'::bytea) AS zk,
+  created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
+const RANGE = `key COLLATE "C" >= $1 AND key COLLATE "C" < $2`;
+
+function toRecord(row: Row): KeyRecord {
+  return {
+    key: row['key'] as string,
+    value: row['value'] as Buffer,
+    format: asFormat(row['format']),
+    createdAt: toDate(row['created_at']),
+    updatedAt: toDate(row['updated_at']),
+    revision: num(row['revision']),
+  };
+}
+function toMeta(row: Row): KeyMeta {
+  return {
+    key: row['key'] as string,
+    size: num(row['size']),
+    format: asFormat(row['format']),
+    zkEncrypted: row['zk'] === true,
+    createdAt: toDate(row['created_at']),
+    updatedAt: toDate(row['updated_at']),
+    revision: num(row['revision']),
+  };
+}
+function toChange(row: Row): ChangeEntry {
+  return {
+    revision: num(row['revision']),
+    key: row['key'] as string,
+    action: row['action'] as ChangeAction,
+    format: asFormat(row['format']),
+    value: (row['value'] as Buffer | null) ?? null,
+    timestamp: new Date(num(row['ts'])),
+    actor: row['actor'] as string,
+  };
+}
+// rows the original inserted with DEFAULT NOW() may have NULL timestamps only if written by hand
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(0));
+
+/**
+ * PostgreSQL adapter. Several servers may share one database: each write transaction takes its
+ * revisions from the `stash_meta` counter row, whose row lock serialises writers until commit,
+ * so revisions become visible strictly in order and a rolled-back write leaves no gap.
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+
+  /** the connection pool; the auth and audit adapters build their tables on it */
+  readonly sql: Sql;
+
+  private constructor(sql: Sql) {
+    this.sql = sql;
+  }
+
+  /** Connect, migrate the schema and return the store; the pool is closed again if that fails. */
+  static async connect(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const sql = postgres(url, {
+      max: options.max ?? 10,
+      idle_timeout: 300,
+      onnotice: () => undefined,
+      connection: { TimeZone: 'UTC', application_name: 'stash' },
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
+    try {
+      await migratePostgres(sql);
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw error;
+    }
+    return new PostgresStore(sql);
+  }
+
+  async get(key: string): Promise<KeyRecord | undefined> {
+    const [row] = await this.sql.unsafe(`SELECT ${KV_COLUMNS} FROM kv WHERE key = $1`, [key]);
+    return row && toRecord(row);
+  }
+
+  async list(options: ListOptions = {}): Promise<KeyMeta[]> {
+    const prefix = options.prefix ?? '';
+    const upper = prefixUpperBound(prefix);
+    const order = 'ORDER BY updated_at DESC, revision DESC';
+    // no bound only for '' and all-U+10FFFF prefixes; the filter makes the latter exact
+    const rows =
+      upper === undefined
+        ? await this.sql.unsafe(`SELECT ${META_COLUMNS} FROM kv ${order}`)
+        : await this.sql.unsafe(`SELECT ${META_COLUMNS} FROM kv WHERE ${RANGE} ${order}`, [prefix, upper]);
+    return rows.filter((r) => (r['key'] as string).startsWith(prefix)).map(toMeta);
+  }
+
+  async exportValues(prefix = ''): Promise<ExportResult> {
+    // one snapshot for the rows and the counter: the revision names exactly this state
+    return this.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+      const upper = prefixUpperBound(prefix);
+      const order = 'ORDER BY key COLLATE "C"';
+      const rows =
+        upper === undefined
+          ? await tx.unsafe(`SELECT ${KV_COLUMNS} FROM kv ${order}`)
+          : await tx.unsafe(`SELECT ${KV_COLUMNS} FROM kv WHERE ${RANGE} ${order}`, [prefix, upper]);
+      const [meta] = await tx`SELECT value FROM stash_meta WHERE name = 'revision'`;
+      const items = rows.filter((r) => (r['key'] as string).startsWith(prefix)).map(toRecord);
+      return { revision: num(meta?.['value']), items };
+    });
+  }
+
+  async apply(ops: readonly WriteOp[], actor = ''): Promise<ChangeEntry[]> {
+    if (ops.length === 0) return [];
+    return this.sql.begin((tx) => this.applyIn(tx, ops, actor));
+  }
+
+  private async applyIn(tx: TransactionSql, ops: readonly WriteOp[], actor: string): Promise<ChangeEntry[]> {
+    // the counter row lock is held until commit: the next writer (in any process) waits here
+    const [counter] = await tx`
+      UPDATE stash_meta SET value = value + ${ops.length} WHERE name = 'revision' RETURNING value`;
+    let revision = num(counter?.['value']) - ops.length;
+    const keys = [...new Set(ops.map((op) => op.key))];
+    const locked = await tx`SELECT key, revision FROM kv WHERE key = ANY(${keys}) FOR UPDATE`;
+    const current = new Map<string, number>(locked.map((r) => [r['key'] as string, num(r['revision'])]));
+
+    const now = new Date();
+    const entries: ChangeEntry[] = [];
+    for (const op of ops) {
+      const rev = ++revision;
+      const existing = current.get(op.key);
+      if (op.ifRevision !== undefined && op.ifRevision !== (existing ?? 0)) {
+        throw new RevisionConflictError(op.key, existing ?? 0);
+      }
+      let action: ChangeAction;
+      let format: Format = 'text';
+      let value: Buffer | null = null;
+      if (op.kind === 'delete') {
+        if (existing === undefined) throw new KeyNotFoundError(op.key);
+        await tx`DELETE FROM kv WHERE key = ${op.key}`;
+        current.delete(op.key);
+        action = 'delete';
+      } else {
+        value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
+        format = op.format;
+        if (existing === undefined) {
+          await tx`
+            INSERT INTO kv (key, value, format, created_at, updated_at, revision)
+            VALUES (${op.key}, ${value}, ${format}, ${now}::timestamptz AT TIME ZONE 'UTC',
+                    ${now}::timestamptz AT TIME ZONE 'UTC', ${rev})`;
+          action = 'create';
+        } else {
+          await tx`
+            UPDATE kv SET value = ${value}, format = ${format},
+              updated_at = ${now}::timestamptz AT TIME ZONE 'UTC', revision = ${rev}
+            WHERE key = ${op.key}`;
+          action = 'update';
+        }
+        current.set(op.key, rev);
+      }
+      entries.push({ revision: rev, key: op.key, action, format, value, timestamp: now, actor });
+    }
+    const ts = now.getTime();
+    await tx`INSERT INTO kv_history ${tx(
+      entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor })),
+    )}`;
+    return entries;
+  }
+
+  async history(key: string, limit: number): Promise<ChangeEntry[]> {
+    const rows = await this.sql`SELECT * FROM kv_history WHERE key = ${key} ORDER BY revision DESC LIMIT ${limit}`;
+    return rows.map(toChange);
+  }
+
+  async getAt(key: string, revision: number): Promise<KeyRecord | undefined> {
+    const [row] = await this.sql`
+      SELECT * FROM kv_history WHERE key = ${key} AND revision <= ${revision} ORDER BY revision DESC LIMIT 1`;
+    if (row) {
+      const entry = toChange(row);
+      if (entry.action === 'delete' || entry.value === null) return undefined;
+      const ts = entry.timestamp;
+      return { key, value: entry.value, format: entry.format, createdAt: ts, updatedAt: ts, revision: entry.revision };
+    }
+    // keys written before the change log existed: only their current value is known
+    const current = await this.get(key);
+    return current && current.revision <= revision && revision <= (await this.currentRevision()) ? current : undefined;
+  }
+
+  async changesSince(after: number, limit: number): Promise<ChangeEntry[]> {
+    const rows = await this.sql`SELECT * FROM kv_history WHERE revision > ${after} ORDER BY revision LIMIT ${limit}`;
+    return rows.map(toChange);
+  }
+
+  currentRevision(): Promise<number> {
+    return this.meta('revision');
+  }
+
+  async oldestRetainedRevision(): Promise<number> {
+    return (await this.meta('pruned_through')) + 1;
+  }
+
+  private async meta(name: string): Promise<number> {
+    const [row] = await this.sql`SELECT value FROM stash_meta WHERE name = ${name}`;
+    return num(row?.['value']);
+  }
+
+  async pruneHistory(before: Date, keepPerKey: number): Promise<number> {
+    return this.sql.begin(async (tx) => {
+      const [pruned] = await tx`
+        WITH doomed AS (
+          DELETE FROM kv_history WHERE revision IN (
+            SELECT revision FROM (
+              SELECT revision, ts, row_number() OVER (PARTITION BY key ORDER BY revision DESC) AS rn FROM kv_history
+            ) ranked WHERE ts < ${before.getTime()} AND rn > ${keepPerKey}
+          ) RETURNING revision
+        )
+        SELECT count(*)::int AS count, max(revision) AS top FROM doomed`;
+      const count = num(pruned?.['count']);
+      if (count > 0) {
+        await tx`
+          UPDATE stash_meta SET value = GREATEST(value, ${num(pruned?.['top'])}) WHERE name = 'pruned_through'`;
+      }
+      return count;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}
