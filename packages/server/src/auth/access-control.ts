@@ -1,0 +1,154 @@
+import type { FastifyRequest } from 'fastify';
+import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestIdentity } from '../http/access.js';
+import { maskToken, type AuthConfig, type AuthToken, type AuthUser } from './auth-file.js';
+import { findToken, PublicPrincipal, SessionPrincipal, TokenPrincipal, type AuthView } from './principals.js';
+import type { Session, SessionStore } from './session-store.js';
+
+/** Session cookie names, in the order they are tried (compat 6.5). */
+export const SESSION_COOKIES = ['__Host-stash-auth', 'stash-auth'] as const;
+
+/** Values of the session cookies present on a request, `__Host-` first. */
+export function sessionCookieValues(cookieHeader: string | undefined): string[] {
+  if (!cookieHeader) return [];
+  const found = new Map<string, string>();
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    // a bogus value is never looked up in the database
+    if ((SESSION_COOKIES as readonly string[]).includes(name) && !found.has(name) && value !== '' && value.length <= 128) {
+      found.set(name, value);
+    }
+  }
+  return SESSION_COOKIES.flatMap((name) => found.get(name) ?? []);
+}
+
+/** API token from `X-Auth-Token` (first) or `Authorization: Bearer`; query strings are never read. */
+export function presentedToken(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-auth-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s/i.test(auth)) {
+    const token = auth.slice(7).trim();
+    if (token !== '') return token;
+  }
+  return undefined;
+}
+
+interface LiveSession {
+  session: Session;
+  user: AuthUser;
+}
+
+/** Credentials of one request, resolved once and shared by authorize() and identify(). */
+interface Credentials {
+  config: AuthConfig;
+  presented: string | undefined;
+  token: AuthToken | undefined;
+  cookies: string[];
+  session?: Promise<LiveSession | undefined>;
+}
+
+/**
+ * Access control of an auth-enabled server: the original's token middleware (compat 6.5) on
+ * the live auth config, which reload swaps atomically.
+ */
+export class AuthAccessControl implements AccessControl, AuthView {
+  readonly enabled = true;
+  private live: AuthConfig;
+  private readonly revoked = new Map<string, number>();
+  private readonly memo = new WeakMap<FastifyRequest, Credentials>();
+
+  constructor(
+    config: AuthConfig,
+    private readonly sessions: SessionStore,
+  ) {
+    this.live = config;
+  }
+
+  get config(): AuthConfig {
+    return this.live;
+  }
+
+  /** Atomic swap after a successful reload; principals consult the new config on their next check. */
+  swap(config: AuthConfig): void {
+    this.live = config;
+  }
+
+  isRevoked(sessionToken: string): boolean {
+    return this.revoked.has(sessionToken);
+  }
+
+  /** Mark a session ended (logout) so live streams stop at once. */
+  revoke(sessionToken: string): void {
+    this.revoked.set(sessionToken, Date.now());
+  }
+
+  /** Forget revocations older than `maxAgeMs` (their sessions have expired by then). */
+  pruneRevoked(maxAgeMs: number): void {
+    const cutoff = Date.now() - maxAgeMs;
+    for (const [token, at] of this.revoked) if (at < cutoff) this.revoked.delete(token);
+  }
+
+  private credentials(req: FastifyRequest): Credentials {
+    const known = this.memo.get(req);
+    if (known && known.config === this.live) return known;
+    const presented = presentedToken(req);
+    const creds: Credentials = {
+      config: this.live,
+      presented,
+      token: presented === undefined ? undefined : findToken(this.live, presented),
+      cookies: sessionCookieValues(req.headers.cookie),
+    };
+    this.memo.set(req, creds);
+    return creds;
+  }
+
+  private session(creds: Credentials): Promise<LiveSession | undefined> | undefined {
+    if (creds.cookies.length === 0) return undefined;
+    creds.session ??= (async () => {
+      for (const value of creds.cookies) {
+        if (this.revoked.has(value)) continue;
+        const session = await this.sessions.get(value);
+        const user = session && creds.config.users.get(session.username);
+        if (session && user) return { session, user };
+      }
+      return undefined;
+    })();
+    return creds.session;
+  }
+
+  /** The principal lists and streams filter with: known token, else valid session, else public. */
+  private principal(creds: Credentials, live: LiveSession | undefined): Principal {
+    if (creds.token && creds.presented !== undefined) return new TokenPrincipal(this, creds.token, maskToken(creds.presented));
+    if (live) return new SessionPrincipal(this, live.session.token, live.user, live.session.expiresAt.getTime());
+    return new PublicPrincipal(this);
+  }
+
+  authorize(req: FastifyRequest, need: AccessNeed, key: string): AccessDecision | Promise<AccessDecision> {
+    const creds = this.credentials(req);
+    const pending = this.session(creds);
+    if (pending) return pending.then((live) => this.decide(creds, need, key, live));
+    return this.decide(creds, need, key, undefined);
+  }
+
+  // the original's steps: (1) public grant, (2) session, (3) token; 401 without a known principal
+  private decide(creds: Credentials, need: AccessNeed, key: string, live: LiveSession | undefined): AccessDecision {
+    const principalOnly = need === 'principal';
+    const publicAcl = creds.config.publicAcl;
+    const allow = (): AccessDecision => ({ ok: true, principal: this.principal(creds, live) });
+    if (publicAcl && (principalOnly || publicAcl.allows(need, key))) return allow();
+    if (live) return principalOnly || live.user.acl.allows(need, key) ? allow() : { ok: false, status: 403 };
+    if (!creds.token) return { ok: false, status: 401 };
+    return principalOnly || creds.token.acl.allows(need, key) ? allow() : { ok: false, status: 403 };
+  }
+
+  identify(req: FastifyRequest): RequestIdentity | Promise<RequestIdentity> {
+    const creds = this.credentials(req);
+    if (creds.token && creds.presented !== undefined) return { actor: maskToken(creds.presented), type: 'token' };
+    const pending = this.session(creds);
+    if (!pending) return { actor: 'anonymous', type: 'public' };
+    return pending.then((live) => (live ? { actor: live.user.name, type: 'user' } : { actor: 'anonymous', type: 'public' }));
+  }
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import bcrypt from 'bcryptjs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from '../auth/access-control.js';
+import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { SessionStore } from '../auth/session-store.js';
+import type { Logger } from '../logger.js';
+import { ALL_METHODS, methodNotAllowed } from './replies.js';
+
+export interface AuthRoutesOptions {
+  access: AuthAccessControl;
+  sessions: SessionStore;
+  limiter: LoginLimiter;
+  log: Logger;
+  baseUrl: string;
+  loginTtlMs: number;
+  /** concurrent `POST /login` at most (bcrypt is CPU-bound) */
+  loginConcurrency: number;
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+function loginPage(baseUrl: string, message?: string): string {
+  const error = message ? `<p class="error" role="alert">${message}</p>\n` : '';
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Stash - Login</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Stash</h1>
+${error}<form method="post" action="${baseUrl}/login">
+<label>Username <input name="username" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form></main></body></html>
+`;
+}
+
+/** TLS on the socket, or a proxy saying so (the original trusts the header as is, compat 16.13). */
+export function isHttps(req: FastifyRequest): boolean {
+  if ((req.raw.socket as Partial<TLSSocket>).encrypted === true) return true;
+  const proto = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
+}
+
+function cookie(name: string, value: string, path: string, maxAge: number, secure: boolean): string {
+  return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Strict`;
+}
+
+function formFields(body: unknown): URLSearchParams {
+  return new URLSearchParams(Buffer.isBuffer(body) ? body.toString('utf8') : '');
+}
+
+/**
+ * `GET /login`, `POST /login`, `POST /logout` (compat 6.7), as a plugin for createApp. Paths are
+ * registered without the base URL (the app strips it); redirects and cookies carry it.
+ */
+export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInstance) => void {
+  const { access, sessions, limiter, log, baseUrl } = options;
+  const maxLogins = Math.max(1, options.loginConcurrency);
+  const maxAge = Math.floor(options.loginTtlMs / 1000);
+  const cookiePath = `${baseUrl}/`;
+  let activeLogins = 0;
+
+  const page = (reply: FastifyReply, status: number, message?: string): FastifyReply =>
+    reply.code(status).header('content-type', HTML).header('cache-control', 'no-store').send(loginPage(baseUrl, message));
+
+  const login = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const ip = req.clientIp;
+    const wait = limiter.retryAfterMs(ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return page(reply, 429, 'Too many failed login attempts, try again later');
+    }
+    if (activeLogins >= maxLogins) return reply.code(503).send('');
+    activeLogins++;
+    try {
+      const form = formFields(req.body);
+      const username = form.get('username') ?? '';
+      const password = form.get('password') ?? '';
+      if (username === '' || password === '') return page(reply, 401, 'Username and password are required');
+      const config = access.config;
+      const user = config.users.get(username);
+      // unknown users cost one bcrypt as well, so timing does not reveal which names exist
+      const matched = await bcrypt.compare(password, user?.passwordHash ?? config.dummyHash);
+      if (!matched || !user) {
+        limiter.fail(ip);
+        log.warn(`failed login for user ${JSON.stringify(username)} from ${ip}`, req.id);
+        return page(reply, 401, 'Invalid username or password');
+      }
+      limiter.succeed(ip);
+      const token = randomUUID();
+      await sessions.create({ token, username: user.name, expiresAt: new Date(Date.now() + maxAge * 1000) });
+      const https = isHttps(req);
+      const name = https && baseUrl === '' ? SESSION_COOKIES[0] : SESSION_COOKIES[1];
+      log.info(`user ${user.name} logged in from ${ip}`, req.id);
+      return reply
+        .code(303)
+        .header('set-cookie', cookie(name, token, cookiePath, maxAge, https))
+        .header('location', `${baseUrl}/`)
+        .send('');
+    } finally {
+      activeLogins--;
+    }
+  };
+
+  const logout = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    for (const token of sessionCookieValues(req.headers.cookie)) {
+      access.revoke(token);
+      await sessions.delete(token);
+    }
+    const https = isHttps(req);
+    return reply
+      .code(303)
+      .header('set-cookie', [
+        // browsers only accept a __Host- cookie with Secure and Path=/
+        cookie(SESSION_COOKIES[0], '', '/', 0, true),
+        cookie(SESSION_COOKIES[1], '', cookiePath, 0, https),
+      ])
+      .header('hx-refresh', 'true')
+      .header('location', `${baseUrl}/login`)
+      .send('');
+  };
+
+  return (app) => {
+    app.route({
+      method: ALL_METHODS,
+      url: '/login',
+      handler: (req, reply) => {
+        if (req.method === 'GET' || req.method === 'HEAD') return page(reply, 200);
+        if (req.method === 'POST') return login(req, reply);
+        return methodNotAllowed(reply, 'GET, HEAD, POST');
+      },
+    });
+    app.route({
+      method: ALL_METHODS,
+      url: '/logout',
+      handler: (req, reply) => (req.method === 'POST' ? logout(req, reply) : methodNotAllowed(reply, 'POST')),
+    });
+  };
+}
