@@ -1,0 +1,86 @@
+import type { Metrics } from '../metrics/metrics.js';
+import type { ChangeEntry } from '../storage/store.js';
+import { formatChangeEvent } from './sse-wire.js';
+import type { SseSubscriber, SubscriberCounters } from './sse-subscriber.js';
+
+export interface SseHubOptions {
+  /** interval of `: ping` comments; 0 disables them */
+  heartbeatMs: number;
+  metrics?: Metrics | undefined;
+}
+
+/**
+ * Every open change stream of this server: fans each committed change out to the matching
+ * subscribers (formatting each event once), sends the heartbeat on one shared timer, and ends
+ * all streams on shutdown.
+ */
+export class SseHub {
+  private readonly subscribers = new Set<SseSubscriber>();
+  private readonly metrics: Metrics | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  readonly counters: SubscriberCounters;
+
+  constructor(options: SseHubOptions) {
+    this.metrics = options.metrics;
+    this.counters = {
+      sent: () => this.metrics?.sseEventsSent.inc(),
+      dropped: () => this.metrics?.sseEventsDropped.inc(),
+    };
+    if (options.heartbeatMs > 0) {
+      this.timer = setInterval(() => {
+        for (const sub of this.subscribers) sub.heartbeat();
+      }, options.heartbeatMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Number of open streams. */
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** True once shutdown began; new subscriptions are refused. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  add(sub: SseSubscriber): void {
+    if (!sub.isOpen) return;
+    this.subscribers.add(sub);
+    this.metrics?.sseSubscribers.set(this.subscribers.size);
+    sub.onClose(() => {
+      this.subscribers.delete(sub);
+      this.metrics?.sseSubscribers.set(this.subscribers.size);
+    });
+  }
+
+  /** Bus listener: committed changes in revision order. */
+  readonly deliver = (entries: readonly ChangeEntry[]): void => {
+    for (const entry of entries) {
+      let chunk: string | undefined;
+      const format = (): string => (chunk ??= formatChangeEvent(entry));
+      for (const sub of this.subscribers) sub.offer(entry, format);
+    }
+  };
+
+  /**
+   * End every stream so clients reconnect (to another server, or this one after a restart).
+   * Streams whose client does not take the end within `graceMs` (stalled sockets) are destroyed.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.timer);
+    if (this.subscribers.size === 0) return;
+    const all = [...this.subscribers];
+    const gone = Promise.all(all.map((sub) => new Promise<void>((resolve) => sub.onClose(resolve))));
+    for (const sub of all) sub.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([gone, timeout]);
+    clearTimeout(timer);
+    for (const sub of this.subscribers) sub.destroy();
+  }
+}

@@ -1,0 +1,167 @@
+import type { ServerResponse } from 'node:http';
+import type { Principal } from '../http/access.js';
+import type { ChangeEntry } from '../storage/store.js';
+import { HEARTBEAT, formatChangeEvent, formatResetEvent, matchesFilter, type StreamFilter } from './sse-wire.js';
+
+/** Counters a subscriber reports to (the server's Metrics, or nothing). */
+export interface SubscriberCounters {
+  sent(): void;
+  dropped(): void;
+}
+
+export interface SseSubscriberOptions {
+  filter: StreamFilter;
+  principal: Principal;
+  /** events held or queued before the subscriber is disconnected (--sse.buffer) */
+  buffer: number;
+  counters: SubscriberCounters;
+}
+
+/**
+ * One open change stream. It starts in `replay` state, holding live events (bounded) while the
+ * handler replays the change log, then goes live. Every write is one complete event. When the
+ * socket stops draining, events queue up to `buffer`; one more and the subscriber is cut off,
+ * so writers never wait for a slow reader (it resumes by revision).
+ */
+export class SseSubscriber {
+  private state: 'replay' | 'live' | 'closed' = 'replay';
+  /** revision up to which this stream is complete (sent or deliberately skipped) */
+  private position = 0;
+  private held: ChangeEntry[] = [];
+  private queue: string[] = [];
+  private blocked = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: SseSubscriberOptions,
+  ) {
+    res.once('close', () => this.closed());
+    res.on('error', () => this.closed());
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /** Run `fn` once the stream is gone, for whatever reason. */
+  onClose(fn: () => void): void {
+    if (this.state === 'closed') fn();
+    else this.closeListeners.push(fn);
+  }
+
+  /** A committed change from the bus; `chunk` formats it (once, shared by every subscriber). */
+  offer(entry: ChangeEntry, chunk: () => string): void {
+    if (this.state === 'closed' || !matchesFilter(this.options.filter, entry.key)) return;
+    if (this.state === 'replay') {
+      if (this.held.length >= this.options.buffer) this.overflow();
+      else this.held.push(entry);
+      return;
+    }
+    this.deliver(entry, chunk);
+  }
+
+  /** Replay one change-log entry, waiting for the socket when it is full (no queue limit applies). */
+  async replay(entry: ChangeEntry): Promise<void> {
+    if (this.state !== 'replay' || entry.revision <= this.position) return;
+    this.position = entry.revision;
+    if (!matchesFilter(this.options.filter, entry.key) || !this.options.principal.canRead(entry.key)) return;
+    this.options.counters.sent();
+    if (!this.res.write(formatChangeEvent(entry))) await this.waitForDrain();
+  }
+
+  /** Nothing before `revision` is news to this client (live start, or a future resume point). */
+  skipTo(revision: number): void {
+    this.position = Math.max(this.position, revision);
+  }
+
+  /** The requested revision is no longer in the log: tell the client to re-list from `revision`. */
+  reset(revision: number): void {
+    if (this.state === 'closed') return;
+    this.position = revision;
+    this.res.write(formatResetEvent(revision));
+  }
+
+  /** Switch from replay to live: send the held events the replay did not already cover. */
+  goLive(): void {
+    if (this.state !== 'replay') return;
+    this.state = 'live';
+    const held = this.held.sort((a, b) => a.revision - b.revision);
+    this.held = [];
+    for (const entry of held) this.deliver(entry, () => formatChangeEvent(entry));
+  }
+
+  heartbeat(): void {
+    if (this.state !== 'closed' && !this.blocked && !this.res.writableNeedDrain) this.res.write(HEARTBEAT);
+  }
+
+  /** Graceful end (shutdown): the client sees a clean end of stream and resumes elsewhere. */
+  end(): void {
+    if (this.state !== 'closed') this.res.end();
+  }
+
+  /** Hard stop: the socket goes away now. */
+  destroy(): void {
+    this.res.destroy();
+    this.closed();
+  }
+
+  private deliver(entry: ChangeEntry, chunk: () => string): void {
+    if (entry.revision <= this.position) return;
+    this.position = entry.revision;
+    // checked per event, so a principal whose access changes stops receiving (compat 5.6)
+    if (!this.options.principal.canRead(entry.key)) return;
+    this.write(chunk());
+  }
+
+  private write(chunk: string): void {
+    if (this.blocked) {
+      if (this.queue.length >= this.options.buffer) this.overflow();
+      else this.queue.push(chunk);
+      return;
+    }
+    this.options.counters.sent();
+    if (!this.res.write(chunk)) {
+      this.blocked = true;
+      this.res.once('drain', this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.blocked = false;
+    while (this.queue.length > 0 && this.state !== 'closed') {
+      const chunk = this.queue.shift() as string;
+      this.options.counters.sent();
+      if (!this.res.write(chunk)) {
+        this.blocked = true;
+        this.res.once('drain', this.flush);
+        return;
+      }
+    }
+  };
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
+  }
+
+  private overflow(): void {
+    this.options.counters.dropped();
+    this.destroy();
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.held = [];
+    this.queue = [];
+    for (const fn of this.closeListeners.splice(0)) fn();
+  }
+}

@@ -1,0 +1,70 @@
+import { normalizeKey } from '@stash/client';
+import { goJson, rfc3339 } from '../http/wire-format.js';
+import type { ChangeEntry } from '../storage/store.js';
+
+/** What a subscriber asked for: every key, every key under a prefix (ending in `/`), or one key. */
+export type StreamFilter = { kind: 'all' } | { kind: 'prefix'; prefix: string } | { kind: 'exact'; key: string };
+
+/**
+ * Interpret the percent-decoded path after `/kv/subscribe/` as compat 5.6 does: `*` is every
+ * key, `p/*` and `p/` a prefix (exactly one trailing `/`), anything else one key. Undefined
+ * when nothing is left after normalisation (the caller answers 400 `key path required`).
+ */
+export function parseStreamFilter(path: string): StreamFilter | undefined {
+  if (path === '*') return { kind: 'all' };
+  const isPrefix = path.endsWith('/*') || path.endsWith('/');
+  const key = normalizeKey(path.endsWith('/*') ? path.slice(0, -1) : path);
+  if (key === '') return undefined;
+  return isPrefix ? { kind: 'prefix', prefix: `${key}/` } : { kind: 'exact', key };
+}
+
+export function matchesFilter(filter: StreamFilter, key: string): boolean {
+  if (filter.kind === 'all') return true;
+  if (filter.kind === 'prefix') return key.startsWith(filter.prefix);
+  return key === filter.key;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * A resume position from `Last-Event-ID` or `?since=`: a non-negative decimal revision.
+ * Anything else (empty, signs, fractions, hex, overlong) is treated as "no resume": the stream
+ * starts live, exactly as a fresh subscription would.
+ */
+export function parseResumeRevision(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return DIGITS.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/** `Go's json.Marshal` output on one line (HTML-escaped like the original, no trailing newline). */
+function jsonLine(value: unknown): string {
+  return goJson(value).slice(0, -1);
+}
+
+/**
+ * One `change` event, complete, to be written in a single write: `id`, `event`, `data`
+ * (single-line JSON: key, action, timestamp, revision, format for create/update), blank line.
+ * LF only, because the official TypeScript SDK splits on `\n` and resets per network chunk.
+ */
+export function formatChangeEvent(entry: ChangeEntry): string {
+  const data: Record<string, string | number> = {
+    key: entry.key,
+    action: entry.action,
+    timestamp: rfc3339(entry.timestamp),
+    revision: entry.revision,
+  };
+  if (entry.action !== 'delete') data['format'] = entry.format;
+  return `id: ${entry.revision}\nevent: change\ndata: ${jsonLine(data)}\n\n`;
+}
+
+/**
+ * The retained log no longer reaches back to the requested revision: the client must re-list.
+ * It carries `id:` too, so an EventSource that reconnects later resumes from `revision`.
+ */
+export function formatResetEvent(revision: number): string {
+  return `id: ${revision}\nevent: reset\ndata: ${jsonLine({ revision })}\n\n`;
+}
+
+/** Heartbeat comment; every SSE parser ignores comment lines. */
+export const HEARTBEAT = ': ping\n\n';

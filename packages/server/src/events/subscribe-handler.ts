@@ -1,0 +1,113 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessControl } from '../http/access.js';
+import type { StreamHandler } from '../http/kv-context.js';
+import { decodePathPart, splitUrl } from '../http/route-path.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../storage/store.js';
+import type { SseHub } from './sse-hub.js';
+import { SseSubscriber } from './sse-subscriber.js';
+import { parseResumeRevision, parseStreamFilter } from './sse-wire.js';
+
+export interface StreamHandlerOptions {
+  hub: SseHub;
+  store: Pick<Store, 'changesSince' | 'currentRevision' | 'oldestRetainedRevision'>;
+  access: AccessControl;
+  log: Logger;
+  /** --sse.buffer */
+  buffer: number;
+  /** change-log page size during replay */
+  pageSize?: number;
+}
+
+/** Pre-stream errors are plain text, as the original's `http.Error` (compat 3.5). */
+function plain(reply: FastifyReply, status: number, body: string): void {
+  void reply
+    .code(status)
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('x-content-type-options', 'nosniff')
+    .send(body);
+}
+
+/**
+ * Where the client wants to resume: a present `Last-Event-ID` decides alone (it is the newer
+ * position on a reconnect), else `?since=`. Malformed values mean "no resume" (live only).
+ */
+function resumePoint(req: FastifyRequest, query: string): number | undefined {
+  const header = req.headers['last-event-id'];
+  if (typeof header === 'string' && header !== '') return parseResumeRevision(header);
+  const since = new URLSearchParams(query).get('since');
+  return since === null ? undefined : parseResumeRevision(since);
+}
+
+/** `GET /kv/subscribe/...` (compat 5.6 + extensions 4): validate, authorise, stream. */
+export function createStreamHandler(options: StreamHandlerOptions): StreamHandler {
+  const { hub, store, access, log } = options;
+  const pageSize = options.pageSize ?? 500;
+
+  /** Replay the log after `from`, or announce a reset when it no longer reaches back that far. */
+  async function start(sub: SseSubscriber, from: number | undefined): Promise<void> {
+    if (from !== undefined) {
+      const [oldest, current] = await Promise.all([store.oldestRetainedRevision(), store.currentRevision()]);
+      if (from < oldest - 1) {
+        sub.reset(current);
+      } else if (from >= current) {
+        sub.skipTo(current); // nothing to replay; a future position means live only
+      } else {
+        sub.skipTo(from);
+        let after = from;
+        while (sub.isOpen && after < current) {
+          const page = await store.changesSince(after, pageSize);
+          for (const entry of page) {
+            if (!sub.isOpen) return;
+            await sub.replay(entry);
+          }
+          if (page.length < pageSize) break;
+          after = page.at(-1)?.revision ?? current;
+        }
+        sub.skipTo(current);
+      }
+    }
+    sub.goLive();
+  }
+
+  return async (req, reply, rawPath) => {
+    const decoded = decodePathPart(rawPath);
+    if (decoded === undefined) return plain(reply, 400, 'invalid URL escape\n');
+    const filter = parseStreamFilter(decoded);
+    if (!filter) return plain(reply, 400, 'key path required\n');
+
+    const scope = filter.kind === 'exact' ? filter.key : filter.kind === 'prefix' ? filter.prefix : '';
+    const decision = await access.authorize(req, 'principal', scope);
+    if (!decision.ok) return plain(reply, decision.status, decision.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
+    const { principal } = decision;
+    if (filter.kind === 'exact' && !principal.canRead(filter.key)) return plain(reply, 403, 'access denied\n');
+
+    // the global guards' headers (request id, app info, rate limit) plus the stream's own
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value;
+    }
+    headers['content-type'] = 'text/event-stream';
+    if (req.method === 'HEAD') {
+      void reply.headers(headers).code(200).send();
+      return;
+    }
+    if (hub.isClosing) return plain(reply, 503, 'server is shutting down\n');
+    const from = resumePoint(req, splitUrl(req.url).query);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, headers);
+    res.flushHeaders();
+    req.leaveInFlight();
+
+    const sub = new SseSubscriber(res, { filter, principal, buffer: options.buffer, counters: hub.counters });
+    hub.add(sub); // before reading the log, so nothing committed from now on can be missed
+    try {
+      await start(sub, from);
+    } catch (error) {
+      log.warn(`change stream on ${decoded}: replay failed: ${String(error)}`);
+      sub.destroy(); // the client reconnects and resumes from its last event
+    }
+  };
+}
