@@ -1,0 +1,51 @@
+import { posix } from 'node:path';
+
+/** Suffix of every key file in the history repository (compat 9.4). */
+export const VAL_SUFFIX = '.val';
+
+/** A key the mirror refuses to turn into a repository path; the database write still stands. */
+export class UnsafeKeyError extends Error {
+  override readonly name = 'UnsafeKeyError';
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
+    super(`key ${JSON.stringify(key)} cannot be mirrored to git: ${reason}`);
+  }
+}
+
+// control characters would need quoting everywhere git prints paths, and no real key has them
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Map a key to its file inside the repository (`a/b/c` -> `a/b/c.val`), refusing anything that
+ * could land outside the work tree or inside `.git`.
+ * @throws UnsafeKeyError
+ */
+export function keyToPath(key: string): string {
+  if (key === '') throw new UnsafeKeyError(key, 'empty key');
+  if (key.startsWith('/') || /^[A-Za-z]:/.test(key)) throw new UnsafeKeyError(key, 'absolute path');
+  if (key.includes('\\')) throw new UnsafeKeyError(key, 'backslash in key');
+  if (CONTROL.test(key)) throw new UnsafeKeyError(key, 'control character in key');
+  for (const segment of key.split('/')) {
+    if (segment === '') throw new UnsafeKeyError(key, 'empty path segment');
+    if (segment === '.' || segment === '..') throw new UnsafeKeyError(key, `"${segment}" path segment`);
+    // `.git` in any case and with trailing dots/spaces, as case-insensitive file systems see it
+    if (/^\.git[. ]*$/i.test(segment)) throw new UnsafeKeyError(key, '".git" path segment');
+  }
+  const path = `${key}${VAL_SUFFIX}`;
+  const normalized = posix.normalize(path);
+  if (normalized !== path || normalized.startsWith('../')) throw new UnsafeKeyError(key, 'path escapes the repository');
+  return path;
+}
+
+/** The key a repository file holds, or undefined for files that are not key files. */
+export function pathToKey(path: string): string | undefined {
+  if (!path.endsWith(VAL_SUFFIX) || path.length === VAL_SUFFIX.length) return undefined;
+  return path.slice(0, -VAL_SUFFIX.length);
+}
+
+/** C-style quoting git fast-import accepts for any path (spaces, quotes, non-ASCII). */
+export function quoteFastImportPath(path: string): string {
+  return `"${path.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
