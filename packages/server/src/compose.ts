@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/server-config.js';
 import { parseListenAddress } from './config/server-config.js';
 import { KvService } from './domain/kv-service.js';
+import { SecretsVault } from './crypto/secrets-vault.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -34,7 +35,6 @@ function notYet(flag: string, issue: string): Error {
 export async function startStashServer(config: ServerConfig, options: ComposeOptions): Promise<StashServer> {
   const { log } = options;
   if (config.auth.file !== '') throw notYet('--auth.file', 'access control');
-  if (config.secrets.key !== '') throw notYet('--secrets.key', 'secrets vault');
   if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
   if (config.audit.enabled) throw notYet('--audit.enabled', 'audit log');
 
@@ -42,7 +42,11 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   const metrics = new Metrics();
   // KV traffic goes through the metrics decorator; `store` stays the raw adapter for tests and tooling
   const kvStore = config.metrics.enabled ? new MeteredStore(store, metrics) : store;
-  const service = new KvService({ store: kvStore });
+  const vault = config.secrets.key === '' ? undefined : new SecretsVault({ masterKey: config.secrets.key });
+  if (vault && config.auth.file === '') {
+    log.warn('secrets are enabled without --auth.file: every client can read and write secret values');
+  }
+  const service = new KvService({ store: kvStore, vault });
   const app = createApp(
     { service, log, metrics: config.metrics.enabled ? metrics : undefined },
     {
