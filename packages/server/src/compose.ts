@@ -7,6 +7,7 @@ import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { MeteredStore } from './storage/metered-store.js';
+import { CachedStore } from './storage/cached-store.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
@@ -14,6 +15,8 @@ import { createHistoryPruner } from './domain/history-pruner.js';
 export interface StashServer {
   app: FastifyInstance;
   store: Store;
+  /** the read cache (`--cache.enabled`) in front of the KV traffic */
+  cache?: CachedStore | undefined;
   service: KvService;
   metrics: Metrics;
   /** `http://host:port` the server listens on */
@@ -37,11 +40,15 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   if (config.auth.file !== '') throw notYet('--auth.file', 'access control');
   if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
   if (config.audit.enabled) throw notYet('--audit.enabled', 'audit log');
+  if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
   const store = await openStore(config.db, { sync: config.dbSync });
   const metrics = new Metrics();
   // KV traffic goes through the metrics decorator; `store` stays the raw adapter for tests and tooling
-  const kvStore = config.metrics.enabled ? new MeteredStore(store, metrics) : store;
+  const metered = config.metrics.enabled ? new MeteredStore(store, metrics) : store;
+  // the read cache sits outermost, so a hit never reaches the store or its latency histogram
+  const cache = config.cache.enabled ? new CachedStore(metered, { maxKeys: config.cache.maxKeys, metrics }) : undefined;
+  const kvStore = cache ?? metered;
   const vault = config.secrets.key === '' ? undefined : new SecretsVault({ masterKey: config.secrets.key });
   if (vault && config.auth.file === '') {
     log.warn('secrets are enabled without --auth.file: every client can read and write secret values');
@@ -81,6 +88,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   return {
     app,
     store,
+    cache,
     service,
     metrics,
     url: `http://${shownHost}:${bound}`,
