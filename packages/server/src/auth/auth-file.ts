@@ -111,13 +111,12 @@ function semantic(doc: AuthFileDocument, problems: string[]): Omit<AuthConfig, '
   return { users, tokens, publicAcl };
 }
 
-function parseYaml(text: string, problems: string[]): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  for (const e of doc.errors) {
-    const at = e.linePos?.[0];
-    problems.push(`invalid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]}`);
-  }
-  return problems.length > 0 ? undefined : ((doc.toJS() as unknown) ?? {});
+function parseYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const [first] = doc.errors;
+  // the first line of a pretty error names the problem and its line and column
+  if (first) throw new AuthFileError(`auth file ${file}: invalid YAML: ${first.message.split('\n')[0]?.replace(/:$/, '')}`);
+  return (doc.toJS() as unknown) ?? {};
 }
 
 /**
@@ -125,9 +124,8 @@ function parseYaml(text: string, problems: string[]): unknown {
  * @throws AuthFileError naming `file`, the path inside it and what is wrong
  */
 export async function parseAuthConfig(text: string, file: string): Promise<AuthConfig> {
-  const problems: string[] = [];
-  const doc = parseYaml(text, problems);
-  if (problems.length === 0) problems.push(...schemaProblems(doc));
+  const doc = parseYaml(text, file);
+  const problems = schemaProblems(doc);
   const model = problems.length === 0 ? semantic(doc as AuthFileDocument, problems) : undefined;
   if (!model || problems.length > 0) {
     throw new AuthFileError(`auth file ${file}: config validation failed: ${problems.join('; ')}`);
