@@ -3,12 +3,12 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import { OPEN_ACCESS, type AccessControl } from './access.js';
-import { sendJsonError } from './error-response.js';
+import { answerClientError, sendFrameworkError, sendJsonError } from './error-response.js';
 import type { HistoryProvider, StreamHandler } from './kv-context.js';
-import { registerKvRoutes } from './kv-routes.js';
+import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { createRequestGuards } from './request-guards.js';
-import { redirect } from './replies.js';
+import { methodNotAllowed, notFound, redirect } from './replies.js';
 import { cleanPath, splitUrl } from './route-path.js';
 
 export interface AppOptions {
@@ -59,8 +59,9 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
         }
       : undefined,
     frameworkErrors: (error, _req, reply) => {
-      void sendJsonError(reply, 400, error.message);
+      void sendJsonError(reply, 400, error.code === 'FST_ERR_BAD_URL' ? 'invalid URL escape' : error.message);
     },
+    clientErrorHandler: answerClientError,
   });
   app.server.headersTimeout = options.readTimeoutMs;
 
@@ -81,21 +82,17 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     done(null, body);
   });
 
-  app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) return reply.code(413).send('');
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendJsonError(reply, error.statusCode, error.message);
-    }
-    deps.log.error(`unhandled error on ${req.method} ${req.url}: ${error.stack ?? error.message}`, req.id);
-    return reply.code(500).type('text/plain; charset=utf-8').send('Internal Server Error\n');
-  });
+  app.setErrorHandler((error: FastifyError, _req, reply) => sendFrameworkError(reply, error, deps.log));
 
   app.setNotFoundHandler((req, reply) => {
     const { path, query } = splitUrl(req.url);
-    if (path === BASE_ROOT) return redirect(reply, base, '/', query);
+    // the bare base redirects as Go's http.Redirect(base + "/"), which drops the query
+    if (path === BASE_ROOT) return redirect(reply, base, '/', '');
+    if (path === OUTSIDE_BASE) return notFound(reply);
     const cleaned = cleanPath(path);
-    if (path !== OUTSIDE_BASE && cleaned !== path) return redirect(reply, base, cleaned, query);
-    return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
+    if (cleaned !== path) return redirect(reply, base, cleaned, query);
+    if (path.startsWith('/kv/')) return methodNotAllowed(reply, kvAllowedMethods(path.slice(4)));
+    return notFound(reply);
   });
 
   registerKvRoutes(app, {

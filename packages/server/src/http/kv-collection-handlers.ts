@@ -104,7 +104,8 @@ export async function keyHistory(deps: KvRouteDeps, req: FastifyRequest, reply: 
     const key = requireKey(rawKey);
     const rawLimit = queryParam(req, 'limit');
     const limit = rawLimit === undefined ? HISTORY_DEFAULT_LIMIT : parseNonNegativeInt(rawLimit, 'limit parameter');
-    const bounded = Math.min(Math.max(limit, 1), HISTORY_MAX_LIMIT);
+    if (limit === 0) throw new ValidationError('invalid limit parameter');
+    const bounded = Math.min(limit, HISTORY_MAX_LIMIT);
     const entries = deps.history
       ? await deps.history(key, bounded)
       : (await deps.service.history(key, bounded)).map(toHistoryEntry);

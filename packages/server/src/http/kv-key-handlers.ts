@@ -2,7 +2,7 @@ import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requireKey } from '../domain/kv-service.js';
 import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
-import { parseEtag, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
+import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -22,7 +22,7 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
     const kv = await deps.service.get(key, revision);
     const inm = req.headers['if-none-match'];
     revisionHeaders(reply, kv.revision);
-    if (typeof inm === 'string' && inm !== '' && inm !== '*' && safeEtag(inm) === kv.revision) {
+    if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) {
       return reply.code(304).send();
     }
     return reply
@@ -33,14 +33,6 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
       })
       .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
   });
-}
-
-function safeEtag(raw: string): number | undefined {
-  try {
-    return parseEtag(raw, 'If-None-Match');
-  } catch {
-    return undefined;
-  }
 }
 
 /** `PUT /kv/{key}`: 201 on create, 200 on update, empty body; conditional with If-Match / cas. */

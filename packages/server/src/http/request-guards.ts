@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RealIpResolver } from './real-ip.js';
+import { plainError } from './replies.js';
+import { decodePathPart } from './route-path.js';
 
 export interface GuardOptions {
   version: string;
@@ -24,19 +26,56 @@ declare module 'fastify' {
   }
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const FROM_SEC_FETCH_SITE = 'cross-origin request detected from Sec-Fetch-Site header';
+const FROM_ORIGIN =
+  'cross-origin request detected, and/or browser is out of date: Sec-Fetch-Site is missing, and Origin does not match Host';
 
-/** Cross-origin protection for non-safe methods, as Go 1.25's CrossOriginProtection. */
-function isCrossOrigin(req: FastifyRequest): boolean {
+/** Host part of an Origin as Go's url.Parse reports it (port kept as sent, '' without authority). */
+function originHost(origin: string): string {
+  const start = origin.indexOf('//');
+  if (start === -1) return '';
+  let end = start + 2;
+  while (end < origin.length && !'/?#'.includes(origin.charAt(end))) end++;
+  const authority = origin.slice(start + 2, end);
+  return authority.slice(authority.lastIndexOf('@') + 1);
+}
+
+/**
+ * Go 1.25's CrossOriginProtection for non-safe methods: the rejection message, or undefined
+ * when the request may pass (same-origin, or no browser headers at all).
+ */
+function crossOriginRejection(req: FastifyRequest): string | undefined {
+  const method = req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return undefined;
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== '') return site !== 'same-origin' && site !== 'none';
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string' || origin === '') return false;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
+  if (typeof site === 'string' && site !== '') {
+    return site === 'same-origin' || site === 'none' ? undefined : FROM_SEC_FETCH_SITE;
   }
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string' || origin === '') return undefined;
+  return originHost(origin) === req.headers.host ? undefined : FROM_ORIGIN;
+}
+
+/** `rest.Ping`: a GET whose decoded, lower-cased path ends with `/ping`. */
+function isPing(req: FastifyRequest): boolean {
+  if (req.method !== 'GET') return false;
+  const url = req.originalUrl;
+  let end = url.indexOf('?');
+  if (end === -1) end = url.length;
+  const pct = url.indexOf('%');
+  if (pct !== -1 && pct < end) {
+    const path = decodePathPart(url.slice(0, end));
+    return path !== undefined && path.toLowerCase().endsWith('/ping');
+  }
+  // char codes instead of slice + toLowerCase: this runs on every GET
+  return (
+    end >= 5 &&
+    url.charCodeAt(end - 5) === 0x2f &&
+    (url.charCodeAt(end - 4) | 0x20) === 0x70 &&
+    (url.charCodeAt(end - 3) | 0x20) === 0x69 &&
+    (url.charCodeAt(end - 2) | 0x20) === 0x6e &&
+    (url.charCodeAt(end - 1) | 0x20) === 0x67
+  );
 }
 
 /**
@@ -57,6 +96,9 @@ export function createRequestGuards(options: GuardOptions): {
 
   // callback style: answering early means not calling done()
   const onRequest = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    // outside the base URL (sentinel paths from app.ts): the original's outer mux answers
+    // before any middleware runs
+    if (req.url.charCodeAt(1) === 0) return done();
     const ip = realIp.resolve(req.raw.socket.remoteAddress, req.headers);
     req.clientIp = ip;
 
@@ -71,7 +113,7 @@ export function createRequestGuards(options: GuardOptions): {
         'ratelimit-remaining': String(Math.max(left, 0)),
       });
       const fwd = req.headers['x-forwarded-for'];
-      if (typeof fwd === 'string') reply.header('x-rate-limit-request-forwarded-for', fwd);
+      if (typeof fwd === 'string' && fwd.trim() !== '') reply.header('x-rate-limit-request-forwarded-for', fwd);
       if (left < 0) {
         void reply.code(429).type('text/plain; charset=utf-8').send('You have reached maximum request limit.');
         return;
@@ -79,7 +121,7 @@ export function createRequestGuards(options: GuardOptions): {
     }
 
     if (options.maxConcurrent > 0 && inFlight >= options.maxConcurrent) {
-      void reply.code(503).send('');
+      void reply.code(503).send();
       return;
     }
     inFlight++;
@@ -106,26 +148,20 @@ export function createRequestGuards(options: GuardOptions): {
 
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > options.bodyLimit) {
-      void reply.code(413).send('');
+      void reply.code(413).send();
       return;
     }
 
-    reply.headers({ author: 'umputun', 'app-name': 'stash', 'app-version': options.version });
+    reply.header('author', 'umputun').header('app-name', 'stash').header('app-version', options.version);
 
-    if ((req.method === 'GET' || req.method === 'HEAD') && req.originalUrl.length >= 5) {
-      const q = req.originalUrl.indexOf('?');
-      const path = (q === -1 ? req.originalUrl : req.originalUrl.slice(0, q)).toLowerCase();
-      if (path.endsWith('/ping')) {
-        req.metricsRoute = 'ping';
-        void reply.code(200).type('text/plain').send('pong');
-        return;
-      }
-    }
-
-    if (!SAFE_METHODS.has(req.method) && isCrossOrigin(req)) {
-      void reply.code(403).type('text/plain; charset=utf-8').send('cross-origin request detected\n');
+    if (isPing(req)) {
+      req.metricsRoute = 'ping';
+      void reply.code(200).header('content-type', 'text/plain').send('pong');
       return;
     }
+
+    const rejection = crossOriginRejection(req);
+    if (rejection !== undefined) return plainError(reply, 403, rejection);
     done();
   };
 

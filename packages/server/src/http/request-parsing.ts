@@ -34,12 +34,28 @@ export function parseEtag(raw: string, header: string): number {
 }
 
 /**
+ * If-None-Match on a read, compared weakly (RFC 9110 13.1.2): `*` or any listed tag naming the
+ * current revision. Tags that are not revisions never match (a malformed header is ignored).
+ */
+export function noneMatchHits(raw: string, revision: number): boolean {
+  if (raw.trim() === '*') return true;
+  for (const part of raw.split(',')) {
+    const m = ETAG.exec(part.trim());
+    if (m && Number(m[1] ?? m[2]) === revision) return true;
+  }
+  return false;
+}
+
+/**
  * The condition of a write: `If-Match: "N"`, `If-None-Match: *` or `?cas=N` (0 = create only).
  * Returns undefined for an unconditional write.
  */
 export function writeCondition(req: FastifyRequest): number | undefined {
   const ifMatch = req.headers['if-match'];
-  if (typeof ifMatch === 'string' && ifMatch !== '') return parseEtag(ifMatch, 'If-Match');
+  if (typeof ifMatch === 'string' && ifMatch !== '') {
+    if (ifMatch.trim() === '*') throw new ValidationError('invalid If-Match header: * is not supported, send a revision');
+    return parseEtag(ifMatch, 'If-Match');
+  }
   const ifNoneMatch = req.headers['if-none-match'];
   if (typeof ifNoneMatch === 'string' && ifNoneMatch !== '') {
     if (ifNoneMatch.trim() !== '*') throw new ValidationError('invalid If-None-Match header: only * is supported on writes');
