@@ -4,6 +4,8 @@ import { parseListenAddress } from './config/server-config.js';
 import { KvService } from './domain/kv-service.js';
 import { SecretsVault } from './crypto/secrets-vault.js';
 import { createApp } from './http/app.js';
+import { loadAuthFile } from './auth/auth-file.js';
+import { startAuth } from './auth/auth-runtime.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { MeteredStore } from './storage/metered-store.js';
@@ -37,7 +39,8 @@ function notYet(flag: string, issue: string): Error {
 /** The composition root: build store, services and HTTP app from a validated config, then listen. */
 export async function startStashServer(config: ServerConfig, options: ComposeOptions): Promise<StashServer> {
   const { log } = options;
-  if (config.auth.file !== '') throw notYet('--auth.file', 'access control');
+  // an invalid auth file stops start-up before anything is opened
+  const authConfig = config.auth.file === '' ? undefined : await loadAuthFile(config.auth.file);
   if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
   if (config.audit.enabled) throw notYet('--audit.enabled', 'audit log');
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
@@ -54,8 +57,23 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     log.warn('secrets are enabled without --auth.file: every client can read and write secret values');
   }
   const service = new KvService({ store: kvStore, vault });
+  const auth = authConfig
+    ? await startAuth(authConfig, store, log, {
+        file: config.auth.file,
+        hotReload: config.auth.hotReload,
+        loginTtlMs: config.auth.loginTtlMs,
+        loginConcurrency: config.limits.loginConcurrency,
+        baseUrl: config.server.baseUrl,
+      })
+    : undefined;
   const app = createApp(
-    { service, log, metrics: config.metrics.enabled ? metrics : undefined },
+    {
+      service,
+      log,
+      metrics: config.metrics.enabled ? metrics : undefined,
+      access: auth?.access,
+      plugins: [...(auth ? [auth.routes] : [])],
+    },
     {
       version: options.version,
       baseUrl: config.server.baseUrl,
@@ -75,6 +93,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   try {
     await app.listen({ host, port });
   } catch (error) {
+    auth?.stop();
     await store.close();
     throw error;
   }
@@ -95,6 +114,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     close: () =>
       (closing ??= (async () => {
         pruner.stop();
+        auth?.stop();
         // in-flight requests finish first (their keep-alive sockets are reaped as soon as they go
         // idle); past --server.shutdown-timeout the remaining sockets are cut
         const reap = setInterval(() => app.server.closeIdleConnections(), 50);
