@@ -5,7 +5,7 @@ import type { ChangeEntry } from '../storage/store.js';
 import { authorFor, commitMessage } from './commit-format.js';
 import { keyToPath, quoteFastImportPath, UnsafeKeyError } from './git-paths.js';
 import type { GitRepo } from './git-repo.js';
-import { describeGitError, syncWithRemote } from './remote-sync.js';
+import { describeGitError, pullForPush, pushBranch, type SyncOptions } from './remote-sync.js';
 import { toGitBlob } from './secret-blobs.js';
 import { removeWorkFile, writeWorkFile } from './work-tree.js';
 
@@ -68,8 +68,10 @@ export class GitMirror implements ChangePublisher {
         // concurrent requests may publish out of order; git must see revision order
         this.pending.sort((a, b) => a.revision - b.revision);
         const batch = this.pending.splice(0, MAX_BATCH);
+        // pull first so the commits land on top of the remote; push them all at once after
+        const pulled = this.push && (await pullForPush(this.repo, this.remote, this.sync));
         const committed = await this.commitBatch(batch);
-        if (committed && this.push) await this.syncRemote();
+        if (committed && pulled) await pushBranch(this.repo, this.remote, this.sync);
       }
     } catch (error) {
       // commitBatch and syncRemote handle their own failures; this guards the queue itself
@@ -129,11 +131,8 @@ export class GitMirror implements ChangePublisher {
     }
   }
 
-  private async syncRemote(): Promise<void> {
-    await syncWithRemote(this.repo, this.remote, {
-      log: this.log,
-      onFailure: (op) => this.metrics.gitFailures.inc({ op }),
-    });
+  private get sync(): SyncOptions {
+    return { log: this.log, onFailure: (op) => this.metrics.gitFailures.inc({ op }) };
   }
 }
 

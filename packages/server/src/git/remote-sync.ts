@@ -28,34 +28,43 @@ export interface SyncOptions {
   onFailure(op: 'pull' | 'push'): void;
 }
 
-/**
- * Pull (fast-forward only) then push the branch, as the original does after commits. Never
- * forces: a diverged or rejected remote is logged with what to do, and the local history stays.
- */
-export async function syncWithRemote(repo: GitRepo, remote: string, options: SyncOptions): Promise<boolean> {
-  const { log } = options;
-  const advice =
+function advice(repo: GitRepo, remote: string): string {
+  return (
     `the server never force-pushes: in ${repo.path} run \`git pull ${remote} ${repo.branch}\`, ` +
-    `resolve the merge, then \`git push ${remote} ${repo.branch}\``;
+    `resolve the merge, then \`git push ${remote} ${repo.branch}\``
+  );
+}
+
+/**
+ * Pull before committing (fast-forward only), so commits land on top of what the remote has.
+ * False when the remote cannot be pulled or has diverged: pushing would be rejected, and the
+ * server never forces, so the failure is logged with what to do.
+ */
+export async function pullForPush(repo: GitRepo, remote: string, options: SyncOptions): Promise<boolean> {
   try {
     await pullFastForward(repo, remote);
+    return true;
   } catch (error) {
     options.onFailure('pull');
     const diverged = error instanceof GitCommandError && error.args[0] === 'merge';
-    log.error(
+    options.log.error(
       diverged
-        ? `git: branch ${repo.branch} on remote ${remote} has diverged from the local history, not pushing; ${advice}`
+        ? `git: branch ${repo.branch} on remote ${remote} has diverged from the local history, not pushing; ${advice(repo, remote)}`
         : `git: pull from ${remote} failed, not pushing: ${describeGitError(error)}`,
     );
     return false;
   }
+}
+
+/** Push the branch (never forced); a rejection is logged with what to do. */
+export async function pushBranch(repo: GitRepo, remote: string, options: SyncOptions): Promise<boolean> {
   try {
     await repo.git.run(['push', '-q', '--end-of-options', remote, `${repo.branchRef}:${repo.branchRef}`]);
     return true;
   } catch (error) {
     options.onFailure('push');
     const rejected = error instanceof GitCommandError && /rejected|non-fast-forward|fetch first/i.test(error.stderr);
-    log.error(`git: push to ${remote} failed: ${describeGitError(error)}${rejected ? `; ${advice}` : ''}`);
+    options.log.error(`git: push to ${remote} failed: ${describeGitError(error)}${rejected ? `; ${advice(repo, remote)}` : ''}`);
     return false;
   }
 }
