@@ -1,4 +1,4 @@
-import { fromUtf8, toBase64, toOwnedBytes, utf8 } from './bytes.js';
+import { fromUtf8, toBase64, toOwnedBytes } from './bytes.js';
 import { InvalidArgumentError, NotFoundError, ResponseError, isNotFoundError } from './errors.js';
 import { isFormat, type Format } from './formats.js';
 import { HttpTransport, type TransportResponse } from './http-transport.js';
@@ -57,6 +57,11 @@ export interface HistoryOptions {
 
 /** One item of `setMany()`: a write or a delete. */
 export type BatchItem = { key: string; value: string | Uint8Array; format?: Format } | { key: string; delete: true };
+
+export interface ExportOptions {
+  /** called after each item is ready (done, total) */
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface ExportResult {
   /** the revision all values were read at */
@@ -201,22 +206,27 @@ export class Client implements AsyncDisposable {
     return this.#open(res.body, k);
   }
 
-  /** Every key under `prefix` with its value, all read at one revision (values decrypted when `$ZK$`). */
-  async exportValues(prefix = ''): Promise<ExportResult> {
+  /**
+   * Every key under `prefix` with its value, all read at one revision (values decrypted when
+   * `$ZK$`). `onProgress` follows the per-item decryption, which is slow for ZK values of many salts.
+   */
+  async exportValues(prefix = '', options: ExportOptions = {}): Promise<ExportResult> {
     const res = await this.http.send({ method: 'GET', path: `/kv/${queryString({ prefix: prefix || undefined, values: 'true' })}` });
     const items = jsonArray(res, 'export').map((raw) => parse(res, 'export', () => parseExportItem(raw)));
-    for (const item of items) item.value = await this.#open(item.value, item.key);
+    for (const [i, item] of items.entries()) {
+      item.value = await this.#open(item.value, item.key);
+      options.onProgress?.(i + 1, items.length);
+    }
     return { revision: revisionOf(res), items };
   }
 
   /**
    * Apply several writes and deletes in one transaction (all or nothing). Never retried.
-   * With a ZK key every value is encrypted first.
+   * With a ZK key every value is encrypted first (one Argon2id for the whole batch).
    */
   async setMany(items: readonly BatchItem[]): Promise<{ revision: number }> {
     if (!Array.isArray(items) || items.length === 0) throw new InvalidArgumentError('setMany needs at least one item');
-    const wire: BatchItemRequest[] = [];
-    for (const item of items) wire.push(await this.#batchItem(item));
+    const wire = await this.#batchItems(items);
     const res = await this.http.send({
       method: 'POST',
       path: '/kv/',
@@ -258,15 +268,34 @@ export class Client implements AsyncDisposable {
     return this.#zk.decrypt(fromUtf8(bytes), key);
   }
 
-  async #batchItem(item: BatchItem): Promise<BatchItemRequest> {
-    const key = requireKey(item.key);
-    if ('delete' in item && item.delete === true) return { key, delete: true };
-    if (!('value' in item)) throw new InvalidArgumentError('batch item needs a value or delete: true', { key });
-    const format = item.format ?? 'text';
-    if (!isFormat(format)) throw new InvalidArgumentError(`unknown format "${String(format)}"`, { key });
-    const sealed = await this.#seal(item.value);
-    if (typeof sealed === 'string') return { key, value: sealed, format, encoding: 'text' };
-    return { key, value: toBase64(sealed), format, encoding: 'base64' };
+  async #batchItems(items: readonly BatchItem[]): Promise<BatchItemRequest[]> {
+    const wire: BatchItemRequest[] = [];
+    const values: (string | Uint8Array)[] = [];
+    const slots: BatchItemRequest[] = [];
+    for (const item of items) {
+      const key = requireKey(item?.key);
+      if ('delete' in item && item.delete === true) {
+        wire.push({ key, delete: true });
+        continue;
+      }
+      if (!('value' in item) || (typeof item.value !== 'string' && !(item.value instanceof Uint8Array))) {
+        throw new InvalidArgumentError('batch item needs a string or Uint8Array value, or delete: true', { key });
+      }
+      const format = item.format ?? 'text';
+      if (!isFormat(format)) throw new InvalidArgumentError(`unknown format "${String(format)}"`, { key });
+      const slot: BatchItemRequest = { key, format };
+      wire.push(slot);
+      slots.push(slot);
+      values.push(item.value);
+    }
+    const sealed = this.#zk ? await this.#zk.encryptMany(values) : values;
+    sealed.forEach((value, i) => {
+      const slot = slots[i];
+      if (!slot) return;
+      if (typeof value === 'string') Object.assign(slot, { value, encoding: 'text' });
+      else Object.assign(slot, { value: toBase64(value), encoding: 'base64' });
+    });
+    return wire;
   }
 }
 

@@ -56,18 +56,33 @@ export class ZkCrypto {
     this.#keys = new LruCache(options.cacheSize ?? ZK_DEFAULT_CACHE_SIZE);
   }
 
-  /** Encrypt a value into a `$ZK$` envelope. */
+  /** Encrypt a value into a `$ZK$` envelope (fresh random salt and nonce). */
   async encrypt(plaintext: string | Uint8Array): Promise<string> {
-    const data = typeof plaintext === 'string' ? utf8(plaintext) : toOwnedBytes(plaintext);
+    const [sealed] = await this.encryptMany([plaintext]);
+    return sealed ?? '';
+  }
+
+  /**
+   * Encrypt several values with ONE fresh salt (one Argon2id) and a fresh random nonce each:
+   * a batch of N values costs one derivation instead of N. Random 96-bit nonces under one key
+   * are safe far beyond any batch size, and every client decrypts the envelopes as usual.
+   */
+  async encryptMany(plaintexts: readonly (string | Uint8Array)[]): Promise<string[]> {
+    if (plaintexts.length === 0) return [];
     const salt = crypto.getRandomValues(new Uint8Array(ZK_SALT_BYTES));
-    const nonce = crypto.getRandomValues(new Uint8Array(ZK_NONCE_BYTES));
     const key = await this.#key(salt);
-    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, key, data));
-    const out = new Uint8Array(ZK_SALT_BYTES + ZK_NONCE_BYTES + sealed.length);
-    out.set(salt, 0);
-    out.set(nonce, ZK_SALT_BYTES);
-    out.set(sealed, ZK_SALT_BYTES + ZK_NONCE_BYTES);
-    return ZK_PREFIX + toBase64(out);
+    const out: string[] = [];
+    for (const plaintext of plaintexts) {
+      const data = typeof plaintext === 'string' ? utf8(plaintext) : toOwnedBytes(plaintext);
+      const nonce = crypto.getRandomValues(new Uint8Array(ZK_NONCE_BYTES));
+      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, key, data));
+      const envelope = new Uint8Array(ZK_SALT_BYTES + ZK_NONCE_BYTES + sealed.length);
+      envelope.set(salt, 0);
+      envelope.set(nonce, ZK_SALT_BYTES);
+      envelope.set(sealed, ZK_SALT_BYTES + ZK_NONCE_BYTES);
+      out.push(ZK_PREFIX + toBase64(envelope));
+    }
+    return out;
   }
 
   /**

@@ -106,6 +106,18 @@ describe('ZkCrypto', () => {
     expect(counter.calls()).toBe(1);
   });
 
+  it('encryptMany: one derivation for a batch, distinct nonces, each envelope decrypts alone', async () => {
+    const counter = countingKdf();
+    const zk = new ZkCrypto(PASSPHRASE, { kdf: counter.kdf });
+    const sealed = await zk.encryptMany(['a', 'b', new Uint8Array([1, 2])]);
+    expect(counter.calls()).toBe(1);
+    const nonces = new Set(sealed.map((v) => btoa(String.fromCharCode(...decodeEnvelope(v).slice(16, 28)))));
+    expect(nonces.size).toBe(3);
+    const fresh = new ZkCrypto(PASSPHRASE);
+    expect(decoder.decode(await fresh.decrypt(sealed[1]!))).toBe('b');
+    expect(await fresh.decrypt(sealed[2]!)).toEqual(new Uint8Array([1, 2]));
+  });
+
   it('keeps the cache bounded (LRU)', async () => {
     const calls: string[] = [];
     const fastKdf: ZkKdf = (_p, salt) => {
