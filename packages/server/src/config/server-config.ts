@@ -58,6 +58,7 @@ export function buildServerConfig(v: OptionValues): ServerConfig {
     throw new FlagError('secrets key must be at least 16 characters');
   }
   const bodySize = num(v, 'limits.body-size');
+  parseListenAddress(str(v, 'server.address')); // fail before the database is opened
   return {
     db: str(v, 'db'),
     dbSync: sync,
