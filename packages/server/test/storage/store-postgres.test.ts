@@ -60,6 +60,37 @@ describe.skipIf(!PG_URL)('PostgresStore', () => {
     }
   });
 
+  it('starts next to a server that is in the middle of a write without waiting for it', async () => {
+    const first = await PostgresStore.connect(db.url);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writing: Promise<unknown> | undefined;
+    const locked = new Promise<void>((resolve) => {
+      // a write transaction holding the counter row and a kv row lock, kept open
+      writing = first.sql.begin(async (tx) => {
+        await tx`UPDATE stash_meta SET value = value + 1 WHERE name = 'revision'`;
+        await tx`INSERT INTO kv (key, value, revision) VALUES ('busy/held', '\\x00'::bytea, 999999)`;
+        resolve();
+        await held;
+        throw new Error('rolled back on purpose');
+      });
+    });
+    await locked;
+    try {
+      const started = Date.now();
+      const second = await Promise.race([
+        PostgresStore.connect(db.url),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('migration waited for a writer')), 3_000)),
+      ]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      await second.close();
+    } finally {
+      release();
+      await expect(writing).rejects.toThrow('rolled back on purpose');
+      await first.close();
+    }
+  });
+
   it('migrates a database the original wrote, also when several servers start at once', async () => {
     const legacy = await createTestDatabase();
     const sql = postgres(legacy.url, { max: 1, onnotice: () => undefined });
