@@ -50,6 +50,7 @@ export class PublicPrincipal implements Principal {
 export class TokenPrincipal implements Principal {
   private resolvedFor: AuthConfig;
   private entry: AuthToken | undefined;
+  private readonly digest: Buffer;
 
   constructor(
     private readonly view: AuthView,
@@ -59,12 +60,13 @@ export class TokenPrincipal implements Principal {
   ) {
     this.resolvedFor = view.config;
     this.entry = entry;
+    this.digest = entry.digest;
   }
 
   private current(): AuthToken | undefined {
     const config = this.view.config;
     if (config !== this.resolvedFor) {
-      this.entry = this.entry && findTokenByDigest(config, this.entry.digest);
+      this.entry = findTokenByDigest(config, this.digest);
       this.resolvedFor = config;
     }
     return this.entry;
