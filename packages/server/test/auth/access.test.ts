@@ -245,3 +245,26 @@ describe('no public token', () => {
     }
   });
 });
+
+describe('secret values with the vault on', () => {
+  it('only explicit secret grants read or write them', async () => {
+    const s = await startTestServer(['--auth.file', AUTH_FILE, '--secrets.key', 'a-test-secrets-key-0123456789']);
+    try {
+      const go = (method: string, key: string, token: string, body?: string): Promise<Response> =>
+        fetch(`${s.url}/kv/${key}`, { method, headers: { 'x-auth-token': token }, body });
+      expect((await go('PUT', 'secrets/db', RW, 'pw')).status).toBe(403);
+      expect((await go('PUT', 'secrets/db', SECRET, 'pw')).status).toBe(201);
+      const read = await go('GET', 'secrets/db', SECRET);
+      expect(read.status).toBe(200);
+      expect(await read.text()).toBe('pw');
+      expect((await go('GET', 'secrets/db', RW)).status).toBe(403);
+      expect((await go('GET', 'secrets/db', READ)).status).toBe(403);
+      expect((await go('PUT', 'app/secrets/x', SECRET, 'v')).status).toBe(403);
+      expect((await go('GET', 'app/secrets/x', SECRET)).status).toBe(404);
+      const listed = (await (await go('GET', '?filter=secrets', RW)).json()) as unknown[];
+      expect(listed).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
