@@ -15,20 +15,21 @@ export interface TestDatabase {
  * CREATEDB) so each test file runs isolated from the others and from earlier runs.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  if (!PG_URL) throw new Error('STASH_TEST_PG_URL is not set');
+  const server = PG_URL;
+  if (!server) throw new Error('STASH_TEST_PG_URL is not set');
   const name = `stash_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(PG_URL, { max: 1, onnotice: () => undefined });
+  const admin = postgres(server, { max: 1, onnotice: () => undefined });
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
   }
-  const url = new URL(PG_URL);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const sql = postgres(PG_URL, { max: 1, onnotice: () => undefined });
+      const sql = postgres(server, { max: 1, onnotice: () => undefined });
       try {
         await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
