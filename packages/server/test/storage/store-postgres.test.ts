@@ -45,9 +45,9 @@ describe.skipIf(!PG_URL)('PostgresStore', () => {
   });
 
   it('stores the timestamps as UTC wall-clock TIMESTAMP columns like the original', async () => {
-    const store = await PostgresStore.connect(db.url);
+    const store = await PostgresStore.connect(db.url, { max: 1 }); // one connection: the SET covers every query
     try {
-      await store.sql`SET TimeZone = 'America/New_York'`; // a reader in another zone must not shift them
+      await store.sql`SET TimeZone = 'America/New_York'`; // a session in another zone must not shift them
       const [entry] = await store.apply([{ kind: 'put', key: 'tz/k', value: new Uint8Array([1]), format: 'text' }]);
       const [row] = await store.sql`
         SELECT to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS wall, pg_typeof(updated_at)::text AS type
