@@ -160,6 +160,8 @@ export class SseSubscriber {
   private closed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    // a peer that went away can leave the socket half-open; never keep it for a dead stream
+    if (!this.res.writableFinished) this.res.destroy();
     this.held = [];
     this.queue = [];
     for (const fn of this.closeListeners.splice(0)) fn();

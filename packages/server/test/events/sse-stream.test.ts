@@ -5,7 +5,7 @@ import { del, eventually, metricValue, openStream, put, rawGet } from './sse-hel
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer(['--sse.heartbeat', '200ms']);
+  server = await startTestServer(['--sse.heartbeat', '200ms', '--server.shutdown-timeout', '300ms']);
 });
 afterAll(async () => {
   await server.close();
