@@ -1,0 +1,86 @@
+import type { Store } from '../storage/store.js';
+import type { SqliteStore } from '../storage/sqlite-store.js';
+import type { PostgresStore } from '../storage/postgres-store.js';
+
+/** What a request did: the original's four plus `subscribe` for change streams. */
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'subscribe'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * How it ended. The original knew `success`, `denied` and `not_found` and filed every other
+ * status under `not_found`; here bad requests, conflicts and server errors have their own.
+ */
+export const AUDIT_RESULTS = ['success', 'denied', 'not_found', 'invalid', 'conflict', 'error'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+export const ACTOR_TYPES = ['user', 'token', 'public'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+/** One audited request (one row of `audit_log`). */
+export interface AuditRecord {
+  timestamp: Date;
+  action: AuditAction;
+  key: string;
+  actor: string;
+  actorType: ActorType;
+  result: AuditResult;
+  ip: string;
+  userAgent: string;
+  requestId: string;
+  /** bytes of the value written (PUT) or of the response body (reads); null when none */
+  valueSize: number | null;
+}
+
+export interface AuditEntry extends AuditRecord {
+  id: number;
+}
+
+/** Query filters; every one optional. `key` ending in `*` is a prefix, anything else exact. */
+export interface AuditFilter {
+  key?: string | undefined;
+  actor?: string | undefined;
+  actorType?: ActorType | undefined;
+  action?: AuditAction | undefined;
+  result?: AuditResult | undefined;
+  /** inclusive bounds */
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+export interface AuditPage {
+  /** newest first */
+  entries: AuditEntry[];
+  /** rows matching the filter before the limit */
+  total: number;
+}
+
+/** Persistence of the audit log; one adapter per database engine, on the KV store's connection. */
+export interface AuditStore {
+  insert(records: readonly AuditRecord[]): Promise<void>;
+  query(filter: AuditFilter, limit: number): Promise<AuditPage>;
+  /** delete rows older than `cutoff`; returns how many went */
+  deleteBefore(cutoff: Date): Promise<number>;
+}
+
+/** The key filter split into exact match or prefix (a trailing `*`). */
+export function keyMatch(key: string): { exact: string } | { prefix: string } {
+  return key.endsWith('*') ? { prefix: key.slice(0, -1) } : { exact: key };
+}
+
+/** Escape `\`, `%` and `_` so a prefix is literal inside `LIKE ... ESCAPE '\'`. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The audit adapter for the store's engine, sharing the raw store's connection. */
+export async function createAuditStore(store: Store): Promise<AuditStore> {
+  if (store.engine === 'sqlite' && 'db' in store) {
+    const { SqliteAuditStore } = await import('./sqlite-audit-store.js');
+    return new SqliteAuditStore((store as SqliteStore).db);
+  }
+  if (store.engine === 'postgres' && 'sql' in store) {
+    const { PostgresAuditStore } = await import('./postgres-audit-store.js');
+    return PostgresAuditStore.create((store as PostgresStore).sql);
+  }
+  throw new Error('the audit log needs the raw SQLite or PostgreSQL store, not a wrapper');
+}
