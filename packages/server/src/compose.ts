@@ -4,6 +4,8 @@ import { parseListenAddress } from './config/server-config.js';
 import { KvService } from './domain/kv-service.js';
 import { SecretsVault } from './crypto/secrets-vault.js';
 import { createApp } from './http/app.js';
+import { startAudit } from './audit/audit-runtime.js';
+import { OPEN_ACCESS } from './http/access.js';
 import { loadAuthFile } from './auth/auth-file.js';
 import { startAuth } from './auth/auth-runtime.js';
 import type { Logger } from './logger.js';
@@ -42,7 +44,6 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   // an invalid auth file stops start-up before anything is opened
   const authConfig = config.auth.file === '' ? undefined : await loadAuthFile(config.auth.file);
   if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
-  if (config.audit.enabled) throw notYet('--audit.enabled', 'audit log');
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
   const store = await openStore(config.db, { sync: config.dbSync });
@@ -66,13 +67,16 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         baseUrl: config.server.baseUrl,
       })
     : undefined;
+  const audit = config.audit.enabled
+    ? await startAudit(config.audit, { store, access: auth?.access ?? OPEN_ACCESS, log })
+    : undefined;
   const app = createApp(
     {
       service,
       log,
       metrics: config.metrics.enabled ? metrics : undefined,
       access: auth?.access,
-      plugins: [...(auth ? [auth.routes] : [])],
+      plugins: [...(auth ? [auth.routes] : []), ...(audit?.plugins ?? [])],
     },
     {
       version: options.version,
@@ -94,6 +98,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     await app.listen({ host, port });
   } catch (error) {
     auth?.stop();
+    await audit?.close();
     await store.close();
     throw error;
   }
@@ -121,6 +126,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         const cut = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
         cut.unref();
         await app.close();
+        await audit?.close(); // the last requests' audit rows land before the database closes
         clearInterval(reap);
         clearTimeout(cut);
         await store.close(); // flushes the group-commit queue, then checkpoints and closes the database
