@@ -85,7 +85,8 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
       const matched = await bcrypt.compare(password, user?.passwordHash ?? config.dummyHash);
       if (!matched || !user) {
         limiter.fail(ip);
-        log.warn(`failed login for user ${JSON.stringify(username)} from ${ip}`, req.id);
+        // an unknown name may be a password typed into the wrong field: never log it
+        log.warn(`failed login ${user ? `for user ${user.name}` : 'for an unknown user'} from ${ip}`, req.id);
         return page(reply, 401, 'Invalid username or password');
       }
       limiter.succeed(ip);
