@@ -24,7 +24,6 @@ export interface AuthRuntime {
   sessions: SessionStore;
   /** the `/login` and `/logout` routes, for createApp's plugins */
   routes: (app: FastifyInstance) => void;
-  reload(): Promise<boolean>;
   /** stop watcher, SIGHUP handler and cleanup timer; call before closing the store */
   stop(): void;
 }
@@ -73,7 +72,6 @@ export async function startAuth(config: AuthConfig, store: Store, log: Logger, o
       loginTtlMs: options.loginTtlMs,
       loginConcurrency: options.loginConcurrency,
     }),
-    reload: () => reloader.reload(),
     stop: () => {
       clearInterval(timer);
       process.off('SIGHUP', onHangup);
