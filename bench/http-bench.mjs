@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+// HTTP benchmark of the built stash server next to a bare node:http server, in one run.
+// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--pg postgres://...] [--out file.md]
+// Build first (`npm run build`); see bench/README.md.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'packages/server/bin/stash.js');
+const VALUE = 'v'.repeat(100);
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    pg: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident set size of a process in MB (Linux /proc, else ps). */
+async function rssMb(pid) {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    if (kb) return Number(kb) / 1024;
+  } catch {
+    // not Linux
+  }
+  const ps = spawn('ps', ['-o', 'rss=', '-p', String(pid)]);
+  let out = '';
+  ps.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => ps.on('close', r));
+  return Number(out.trim()) / 1024;
+}
+
+/** Start a child process that prints `port=N` once it listens. */
+function startBare() {
+  const code = `
+    const body = Buffer.alloc(100, 'x');
+    const srv = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 }).end(body));
+    });
+    srv.keepAliveTimeout = 30000;
+    srv.listen(0, '127.0.0.1', () => console.log('port=' + srv.address().port));`;
+  const proc = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout.setEncoding('utf8').on('data', (d) => {
+      const port = /port=(\d+)/.exec(d)?.[1];
+      if (port) resolve({ proc, url: `http://127.0.0.1:${port}` });
+    });
+    proc.once('exit', (c) => reject(new Error(`bare server exited with ${c}`)));
+  });
+}
+
+/** Spawn the built bin and time spawn -> first `pong`. */
+async function startStash(db, port) {
+  const started = performance.now();
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
+    try {
+      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') break;
+    } catch {
+      await sleep(2);
+    }
+  }
+  return { proc, url, startupMs: performance.now() - started, rssMb: await rssMb(proc.pid) };
+}
+
+async function stop(proc) {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One autocannon run; throws when any request failed, since a fast error is not a result. */
+async function load(name, opts) {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts });
+  const failed = result.errors + result.timeouts + result.non2xx;
+  if (failed > 0) throw new Error(`${name}: ${failed} failed requests (${result.non2xx} non-2xx, ${result.errors} errors)`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function seed(url) {
+  const put = await fetch(`${url}/kv/bench/one`, { method: 'PUT', body: VALUE });
+  if (!put.ok) throw new Error(`seed PUT: ${put.status}`);
+  // 10,000 keys in 100 groups of 100, so `tbl/0042/` lists exactly 100 keys
+  for (let g = 0; g < 100; g++) {
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      key: `tbl/${String(g).padStart(4, '0')}/${String(i).padStart(4, '0')}`,
+      value: VALUE,
+    }));
+    const res = await fetch(`${url}/kv/`, { method: 'POST', body: JSON.stringify(items), headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`seed batch: ${res.status} ${await res.text()}`);
+  }
+  const list = await (await fetch(`${url}/kv/?prefix=tbl/0042/`)).json();
+  if (list.length !== 100) throw new Error(`seed: prefix list returned ${list.length} keys, expected 100`);
+}
+
+/** The three cases; `bare` gets the same method, body and connection count. */
+function cases(engine) {
+  let n = 0;
+  return [
+    { id: 'get', name: 'GET one key', path: '/kv/bench/one', opts: {} },
+    { id: 'list', name: 'prefix list, 100 of 10,000 keys', path: '/kv/?prefix=tbl/0042/', opts: {} },
+    {
+      id: 'put',
+      name: engine === 'sqlite' ? 'durable PUT (--db.sync=full)' : 'durable PUT (committed)',
+      path: '/kv/bench/put/0',
+      opts: {
+        method: 'PUT',
+        body: VALUE,
+        // 5,000 keys, rotating: creates first, then updates
+        requests: [{ setupRequest: (req) => ({ ...req, path: `/kv/bench/put/${n++ % 5000}` }) }],
+      },
+    },
+  ];
+}
+
+async function runEngine(label, db, bareUrl, bareCache) {
+  const port = await freePort();
+  const server = await startStash(db, port);
+  const rows = [];
+  try {
+    await seed(server.url);
+    for (const c of cases(label)) {
+      const ours = await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts });
+      bareCache[c.id] ??= await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts });
+      rows.push({ label, name: c.name, ours, bare: bareCache[c.id] });
+    }
+    return { rows, startupMs: server.startupMs, rssMb: server.rssMb, rssAfterMb: await rssMb(server.proc.pid) };
+  } finally {
+    await stop(server.proc);
+  }
+}
+
+/** Fresh database on the given PostgreSQL server, dropped afterwards. */
+async function withPgDatabase(url, work) {
+  const require = createRequire(join(ROOT, 'packages/server/package.json'));
+  const postgres = (await import(require.resolve('postgres'))).default;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  const name = `stash_bench_${Date.now()}`;
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  try {
+    return await work(target.toString());
+  } finally {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main() {
+  if (!existsSync(join(ROOT, 'packages/server/dist/cli/main.js'))) throw new Error('build first: npm run build');
+  const dir = mkdtempSync(join(tmpdir(), 'stash-bench-'));
+  const bare = await startBare();
+  const bareCache = {};
+  const runs = [];
+  try {
+    // cold starts on fresh files: the median of three
+    const starts = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await startStash(join(dir, `start-${i}.db`), await freePort());
+      starts.push(s);
+      await stop(s.proc);
+    }
+    starts.sort((a, b) => a.startupMs - b.startupMs);
+    const sqlite = await runEngine('sqlite', join(dir, 'bench.db'), bare.url, bareCache);
+    runs.push({ ...sqlite, startupMs: starts[1].startupMs, rssMb: starts[1].rssMb });
+    if (args.pg) runs.push(await withPgDatabase(args.pg, (db) => runEngine('postgres', db, bare.url, bareCache)));
+  } finally {
+    await stop(bare.proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const lines = [
+    `Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model.trim() ?? 'unknown'}), ${DURATION} s per case, ${CONNECTIONS} connections, autocannon in the same machine.`,
+    '',
+    '| engine | case | stash req/s | p50 ms | p99 ms | bare node:http req/s | stash / bare |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...runs.flatMap((r) =>
+      r.rows.map(
+        (row) =>
+          `| ${row.label} | ${row.name} | ${fmt(row.ours.rps)} | ${fmt(row.ours.p50, 1)} | ${fmt(row.ours.p99, 1)} | ${fmt(row.bare.rps)} | ${fmt((row.ours.rps / row.bare.rps) * 100, 1)} % |`,
+      ),
+    ),
+    '',
+    '| engine | startup to first /ping | RSS after start | RSS after the load |',
+    '|---|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.rows[0]?.label} | ${fmt(r.startupMs)} ms | ${fmt(r.rssMb, 1)} MB | ${fmt(r.rssAfterMb, 1)} MB |`),
+  ];
+  const report = `${lines.join('\n')}\n`;
+  process.stdout.write(report);
+  if (args.out) {
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, report);
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
