@@ -73,6 +73,37 @@ function toChange(row: Row): ChangeEntry {
 const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(0));
 
 /**
+ * Check the ops against the locked current revisions and turn them into change entries,
+ * in order (a later op sees the effect of an earlier one on the same key). Throws before
+ * anything is written.
+ */
+function plan(
+  ops: readonly WriteOp[],
+  current: Map<string, number>,
+  firstRevision: number,
+  now: Date,
+  actor: string,
+): ChangeEntry[] {
+  let revision = firstRevision;
+  return ops.map((op): ChangeEntry => {
+    const rev = ++revision;
+    const existing = current.get(op.key);
+    if (op.ifRevision !== undefined && op.ifRevision !== (existing ?? 0)) {
+      throw new RevisionConflictError(op.key, existing ?? 0);
+    }
+    if (op.kind === 'delete') {
+      if (existing === undefined) throw new KeyNotFoundError(op.key);
+      current.delete(op.key);
+      return { revision: rev, key: op.key, action: 'delete', format: 'text', value: null, timestamp: now, actor };
+    }
+    current.set(op.key, rev);
+    const value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
+    const action = existing === undefined ? 'create' : 'update';
+    return { revision: rev, key: op.key, action, format: op.format, value, timestamp: now, actor };
+  });
+}
+
+/**
  * PostgreSQL adapter. Several servers may share one database: each write transaction takes its
  * revisions from the `stash_meta` counter row, whose row lock serialises writers until commit,
  * so revisions become visible strictly in order and a rolled-back write leaves no gap.
@@ -143,54 +174,34 @@ export class PostgresStore implements Store {
   }
 
   private async applyIn(tx: TransactionSql, ops: readonly WriteOp[], actor: string): Promise<ChangeEntry[]> {
-    // the counter row lock is held until commit: the next writer (in any process) waits here
-    const [counter] = await tx`
-      UPDATE stash_meta SET value = value + ${ops.length} WHERE name = 'revision' RETURNING value`;
-    let revision = num(counter?.['value']) - ops.length;
+    // the counter row lock is held until commit: the next writer (in any process) waits here.
+    // Both statements are pipelined in this order, so every writer locks the counter first.
     const keys = [...new Set(ops.map((op) => op.key))];
-    const locked = await tx`SELECT key, revision FROM kv WHERE key = ANY(${keys}) FOR UPDATE`;
+    const [[counter], locked] = await Promise.all([
+      tx`UPDATE stash_meta SET value = value + ${ops.length} WHERE name = 'revision' RETURNING value`,
+      tx`SELECT key, revision FROM kv WHERE key = ANY(${keys}) FOR UPDATE`,
+    ]);
     const current = new Map<string, number>(locked.map((r) => [r['key'] as string, num(r['revision'])]));
+    const entries = plan(ops, current, num(counter?.['value']) - ops.length, new Date(), actor);
 
-    const now = new Date();
-    const entries: ChangeEntry[] = [];
-    for (const op of ops) {
-      const rev = ++revision;
-      const existing = current.get(op.key);
-      if (op.ifRevision !== undefined && op.ifRevision !== (existing ?? 0)) {
-        throw new RevisionConflictError(op.key, existing ?? 0);
+    // every check passed: send all writes at once (one round trip while the lock is held)
+    const at = entries[0]!.timestamp;
+    const writes = entries.map((e) => {
+      if (e.action === 'delete') return tx`DELETE FROM kv WHERE key = ${e.key}`;
+      if (e.action === 'create') {
+        return tx`
+          INSERT INTO kv (key, value, format, created_at, updated_at, revision)
+          VALUES (${e.key}, ${e.value}, ${e.format}, ${at}::timestamptz AT TIME ZONE 'UTC',
+                  ${at}::timestamptz AT TIME ZONE 'UTC', ${e.revision})`;
       }
-      let action: ChangeAction;
-      let format: Format = 'text';
-      let value: Buffer | null = null;
-      if (op.kind === 'delete') {
-        if (existing === undefined) throw new KeyNotFoundError(op.key);
-        await tx`DELETE FROM kv WHERE key = ${op.key}`;
-        current.delete(op.key);
-        action = 'delete';
-      } else {
-        value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
-        format = op.format;
-        if (existing === undefined) {
-          await tx`
-            INSERT INTO kv (key, value, format, created_at, updated_at, revision)
-            VALUES (${op.key}, ${value}, ${format}, ${now}::timestamptz AT TIME ZONE 'UTC',
-                    ${now}::timestamptz AT TIME ZONE 'UTC', ${rev})`;
-          action = 'create';
-        } else {
-          await tx`
-            UPDATE kv SET value = ${value}, format = ${format},
-              updated_at = ${now}::timestamptz AT TIME ZONE 'UTC', revision = ${rev}
-            WHERE key = ${op.key}`;
-          action = 'update';
-        }
-        current.set(op.key, rev);
-      }
-      entries.push({ revision: rev, key: op.key, action, format, value, timestamp: now, actor });
-    }
-    const ts = now.getTime();
-    await tx`INSERT INTO kv_history ${tx(
-      entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor })),
-    )}`;
+      return tx`
+        UPDATE kv SET value = ${e.value}, format = ${e.format},
+          updated_at = ${at}::timestamptz AT TIME ZONE 'UTC', revision = ${e.revision}
+        WHERE key = ${e.key}`;
+    });
+    const ts = at.getTime();
+    const log = entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor }));
+    await Promise.all([...writes, tx`INSERT INTO kv_history ${tx(log)}`]);
     return entries;
   }
 
