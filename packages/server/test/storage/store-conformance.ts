@@ -137,7 +137,8 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
 
     it('lists newest first and filters by a plain string prefix', async () => {
       const keys = ['app', 'app/x', 'apple', 'ap', 'xapp', 'app%1', 'ab', 'abc', 'a%', 'a_c', 'a*', 'aZ', 'bpp',
-        'ключ/один', 'ключ/два', 'клю', '日本/東京', '😀/x', '😀😀', 'z\u{10FFFF}', '\u{10FFFF}a'];
+        'ключ/один', 'ключ/два', 'клю', '日本/東京', '😀/x', '😀😀', 'z\u{10FFFF}', '\u{10FFFF}a',
+        '\u{D7FF}x', '\u{E000}'];
       for (const key of keys) await write(put(key, key));
       const listed = await store.list();
       expect(listed.map((m) => m.key)).toEqual([...keys].reverse());
@@ -154,6 +155,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(await keysOf('😀')).toEqual(['😀/x', '😀😀']);
       expect(await keysOf('z')).toEqual(['z\u{10FFFF}']);
       expect(await keysOf('\u{10FFFF}')).toEqual(['\u{10FFFF}a']);
+      expect(await keysOf('\u{D7FF}')).toEqual(['\u{D7FF}x']); // the next code point is U+E000
       expect(await keysOf('nothing')).toEqual([]);
       expect(await keysOf('')).toEqual([...keys].sort());
 
