@@ -7,7 +7,7 @@ import { keyToPath, quoteFastImportPath, UnsafeKeyError } from './git-paths.js';
 import type { GitRepo } from './git-repo.js';
 import { describeGitError, pullForPush, pushBranch, type SyncOptions } from './remote-sync.js';
 import { toGitBlob } from './secret-blobs.js';
-import { removeWorkFile, writeWorkFile } from './work-tree.js';
+import { TreePaths } from './tree-paths.js';
 
 export interface GitMirrorOptions {
   repo: GitRepo;
@@ -41,6 +41,9 @@ export class GitMirror implements ChangePublisher {
   private pending: ChangeEntry[] = [];
   private running: Promise<void> | undefined;
   private lastRevision = 0;
+  /** files of the branch at `treeTip`, updated as changes are prepared */
+  private tree: TreePaths | undefined;
+  private treeTip: string | undefined;
 
   constructor(options: GitMirrorOptions) {
     this.repo = options.repo;
@@ -84,49 +87,52 @@ export class GitMirror implements ChangePublisher {
   }
 
   private async commitBatch(batch: ChangeEntry[]): Promise<boolean> {
+    const tip = await this.repo.tip();
+    // the file list follows the branch; reload it whenever someone else moved the branch
+    if (!this.tree || tip !== this.treeTip) this.tree = new TreePaths(tip ? await this.repo.listPaths(tip) : []);
     const prepared: PreparedChange[] = [];
     for (const entry of batch) {
       if (entry.revision <= this.lastRevision) continue;
-      const change = await this.prepare(entry);
+      const change = this.prepare(entry, this.tree);
       if (change) prepared.push(change);
     }
     if (prepared.length === 0) return false;
     const first = prepared[0]?.entry.revision;
     const last = prepared[prepared.length - 1]?.entry.revision ?? 0;
     try {
-      const stream = buildFastImportStream(this.repo.branchRef, await this.repo.tip(), prepared);
-      await this.repo.fastImport(stream);
-      await this.repo.syncIndex();
+      await this.repo.fastImport(buildFastImportStream(this.repo.branchRef, tip, prepared));
+      const newTip = await this.repo.tip();
+      if (!newTip) throw new Error(`branch ${this.repo.branch} vanished after fast-import`);
+      this.treeTip = newTip;
       this.lastRevision = last;
+      await this.repo.checkout(tip, newTip);
       this.log.debug(`git: committed revisions ${first}..${last} (${prepared.length} commits)`);
       return true;
     } catch (error) {
+      this.tree = undefined; // unknown state: reload from the branch next time
       this.metrics.gitFailures.inc({ op: 'commit' }, prepared.length);
       this.log.error(`git: commit of revisions ${first}..${last} failed, the database keeps them: ${describeGitError(error)}`);
-      await this.repo.git.run(['reset', '-q', '--hard']).catch(() => undefined);
       return false;
     }
   }
 
-  /** Check the key's path and bring the work tree up to date; undefined when the change is skipped. */
-  private async prepare(entry: ChangeEntry): Promise<PreparedChange | undefined> {
+  /** Check the key's path against the branch's files; undefined when the change is skipped. */
+  private prepare(entry: ChangeEntry, tree: TreePaths): PreparedChange | undefined {
     try {
       const path = keyToPath(entry.key);
       if (entry.action === 'delete') {
         // a key written before git was enabled has no file: nothing to commit
-        return (await removeWorkFile(this.repo.path, path, entry.key)) ? { entry, path } : undefined;
+        if (!tree.has(path)) return undefined;
+        tree.remove(path);
+        return { entry, path };
       }
-      const blob = toGitBlob(entry.key, entry.value ?? new Uint8Array());
-      await writeWorkFile(this.repo.path, path, entry.key, blob);
-      return { entry, path, blob };
+      const collision = tree.collision(path);
+      if (collision) throw new UnsafeKeyError(entry.key, collision);
+      tree.add(path);
+      return { entry, path, blob: toGitBlob(entry.key, entry.value ?? new Uint8Array()) };
     } catch (error) {
-      const refused = error instanceof UnsafeKeyError;
-      this.metrics.gitFailures.inc({ op: refused ? 'refused' : 'commit' });
-      this.log.warn(
-        refused
-          ? `git: ${error.message}; revision ${entry.revision} stays in the database only`
-          : `git: cannot write ${entry.key} (revision ${entry.revision}) to the work tree: ${describeGitError(error)}`,
-      );
+      this.metrics.gitFailures.inc({ op: 'refused' });
+      this.log.warn(`git: ${describeGitError(error)}; revision ${entry.revision} stays in the database only`);
       return undefined;
     }
   }

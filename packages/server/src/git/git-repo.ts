@@ -95,9 +95,23 @@ export class GitRepo {
     await this.git.run(['fast-import', '--quiet', '--date-format=raw'], { input: stream });
   }
 
-  /** Make the index match the branch again after fast-import moved it (the work tree already does). */
-  async syncIndex(): Promise<void> {
-    await this.git.run(['reset', '-q', this.branchRef]);
+  /**
+   * Bring index and work tree from `from` to `to` after fast-import moved the branch: only changed
+   * files are written, by git itself (which never writes through a symlink or into `.git`).
+   * Local edits in the way are overwritten: the work tree belongs to the mirror.
+   */
+  async checkout(from: string | undefined, to: string): Promise<void> {
+    if (from) {
+      const merged = await this.git.run(['read-tree', '-m', '-u', from, to], { okCodes: [128] });
+      if (merged.code === 0) return;
+    }
+    await this.git.run(['reset', '-q', '--hard', to]);
+  }
+
+  /** Every path of a commit's tree (files, links, submodules). */
+  async listPaths(commit: string): Promise<string[]> {
+    const out = await this.git.run(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit]);
+    return out.stdout.toString('utf8').split('\0').filter((p) => p !== '');
   }
 
   /** Commits of the branch touching `path`, newest first. */

@@ -57,7 +57,8 @@ describe('git mirror', () => {
       `stash|stash@localhost|${epoch}|${epoch}|create app/db/url\n\ntimestamp: ${ts}\noperation: create\nkey: app/db/url\nformat: text\nrevision: ${entries[1]?.revision}`,
     );
     expect(update).toMatch(/^stash\|stash@localhost\|\d+\|\d+\|update app\/db\/url\n\ntimestamp: \S+\noperation: update\nkey: app\/db\/url\nformat: json\nrevision: \d+$/);
-    expect(readFileSync(join(repo, 'app/db/url.val'), 'utf8')).toBe('{"a":1}');
+    // the work tree follows the commit (written by git itself)
+    await waitFor(() => readFileSync(join(repo, 'app/db/url.val'), 'utf8') === '{"a":1}');
     await waitFor(() => git(repo, 'status', '--porcelain') === '');
   });
 
@@ -78,7 +79,7 @@ describe('git mirror', () => {
     expect((await fetch(`${server.url}/kv/a/b`, { method: 'DELETE' })).status).toBe(204);
     await waitFor(() => commitCount(repo) === 3);
     expect(git(repo, 'log', '-1', '--format=%B').trim()).toMatch(/^delete a\/b\n\ntimestamp: \S+\noperation: delete\nkey: a\/b\nrevision: \d+$/);
-    expect(existsSync(join(repo, 'a'))).toBe(false);
+    await waitFor(() => !existsSync(join(repo, 'a')));
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').trim()).toBe('.gitkeep');
   });
 
@@ -87,14 +88,17 @@ describe('git mirror', () => {
       expect(await rawPut(`/kv/${key}`, 'evil')).toBe(201);
     }
     expect((await put('ok', 'fine')).status).toBe(201);
-    await waitFor(() => commitCount(repo) === 2);
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n').sort()).toEqual(['.gitkeep', 'ok.val']);
+    // key `ok.val/x` would need a directory where key `ok` has its file: refused, `ok` stays intact
+    expect((await put('ok.val/x', 'clash')).status).toBe(201);
+    expect((await put('done', '1')).status).toBe(201);
+    await waitFor(() => commitCount(repo) === 3);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n').sort()).toEqual(['.gitkeep', 'done.val', 'ok.val']);
     expect(existsSync(join(tmp, 'escape.val'))).toBe(false);
     expect((await server.store.list()).map((k) => k.key).sort()).toEqual(
-      ['ok', 'x/../../escape', 'x/.git/config', 'y/.GIT/hooks', 'z/..'].sort(),
+      ['done', 'ok', 'ok.val/x', 'x/../../escape', 'x/.git/config', 'y/.GIT/hooks', 'z/..'].sort(),
     );
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/stash_git_failures_total\{op="refused"\} 4/);
+    expect(metrics).toMatch(/stash_git_failures_total\{op="refused"\} 5/);
   });
 
   it('a broken repository never fails the API and counts failures in /metrics', async () => {
