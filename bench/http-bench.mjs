@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -182,6 +182,7 @@ const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, 
 
 async function main() {
   if (!existsSync(join(ROOT, 'packages/server/dist/cli/main.js'))) throw new Error('build first: npm run build');
+  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'stash-bench-'));
   const bare = await startBare();
   const bareCache = {};
@@ -204,7 +205,7 @@ async function main() {
   }
 
   const lines = [
-    `Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model.trim() ?? 'unknown'}), ${DURATION} s per case, ${CONNECTIONS} connections, autocannon in the same machine.`,
+    `Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model.trim() ?? 'unknown'}), ${DURATION} s per case, ${CONNECTIONS} connections, autocannon on the same machine, load average before the run ${loadBefore}.`,
     '',
     '| engine | case | stash req/s | p50 ms | p99 ms | bare node:http req/s | stash / bare |',
     '|---|---|---:|---:|---:|---:|---:|',

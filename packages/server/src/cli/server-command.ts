@@ -12,6 +12,10 @@ const CLOSE_GRACE_MS = 2000;
  */
 export async function runServer(config: ServerConfig, version: string, log: Logger): Promise<number> {
   const server = await startStashServer(config, { version, log });
+  // a stray rejected promise in a background task must not take the whole server down
+  process.on('unhandledRejection', (reason: unknown) => {
+    log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
