@@ -15,6 +15,7 @@ import { CachedStore } from './storage/cached-store.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
+import { startGitIntegration } from './git/git-integration.js';
 
 export interface StashServer {
   app: FastifyInstance;
@@ -34,16 +35,11 @@ export interface ComposeOptions {
   log: Logger;
 }
 
-function notYet(flag: string, issue: string): Error {
-  return new Error(`${flag} is not implemented yet (${issue}); remove the flag to start the server`);
-}
-
 /** The composition root: build store, services and HTTP app from a validated config, then listen. */
 export async function startStashServer(config: ServerConfig, options: ComposeOptions): Promise<StashServer> {
   const { log } = options;
   // an invalid auth file stops start-up before anything is opened
   const authConfig = config.auth.file === '' ? undefined : await loadAuthFile(config.auth.file);
-  if (config.git.enabled) throw notYet('--git.enabled', 'git mirror');
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
   const store = await openStore(config.db, { sync: config.dbSync });
@@ -57,7 +53,14 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   if (vault && config.auth.file === '') {
     log.warn('secrets are enabled without --auth.file: every client can read and write secret values');
   }
-  const service = new KvService({ store: kvStore, vault });
+  // git mirror: repository ready before listening; commits run behind the writes, never in them
+  const git = config.git.enabled
+    ? await startGitIntegration(config.git, { log, metrics, store, vault }).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      })
+    : undefined;
+  const service = new KvService({ store: kvStore, vault, publisher: git?.mirror });
   const auth = authConfig
     ? await startAuth(authConfig, store, log, {
         file: config.auth.file,
@@ -76,6 +79,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       log,
       metrics: config.metrics.enabled ? metrics : undefined,
       access: auth?.access,
+      history: git?.history,
       plugins: [...(auth ? [auth.routes] : []), ...(audit?.plugins ?? [])],
     },
     {
@@ -126,6 +130,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         const cut = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
         cut.unref();
         await app.close();
+        await git?.close(); // every queued commit (and push) lands before the database closes
         await audit?.close(); // the last requests' audit rows land before the database closes
         clearInterval(reap);
         clearTimeout(cut);
