@@ -46,6 +46,30 @@ describe.skipIf(!PG_URL)('a server on PostgreSQL', () => {
     expect((await fetch(kv('app/db'))).status).toBe(404);
     expect((await fetch(kv('app/db'), { method: 'DELETE' })).status).toBe(404);
   });
+
+  it('keeps read caches of two servers on one database coherent through the change stream', async () => {
+    server = await startTestServer(['--db', db.url, '--cache.enabled']);
+    const other = await startTestServer(['--db', db.url, '--cache.enabled']);
+    try {
+      const key = `${server.url}/kv/cached/shared`;
+      expect((await fetch(key, { method: 'PUT', body: 'first' })).status).toBe(201);
+      expect(await (await fetch(key)).text()).toBe('first'); // now cached on `server`
+      const hits = async () => (await server!.metrics.cacheRequests.get()).values.find((v) => v.labels['result'] === 'hit')?.value ?? 0;
+      const before = await hits();
+      expect(await (await fetch(key)).text()).toBe('first');
+      expect(await hits()).toBe(before + 1); // served from the cache, which has no expiry
+      expect((await fetch(`${other.url}/kv/cached/shared`, { method: 'PUT', body: 'second' })).status).toBe(200);
+      // the other server's write reaches this one's cache through LISTEN/NOTIFY, not a timeout
+      const deadline = Date.now() + 5_000;
+      let seen = '';
+      while (Date.now() < deadline && (seen = await (await fetch(key)).text()) !== 'second') {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(seen).toBe('second');
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 async function freePort(): Promise<number> {
