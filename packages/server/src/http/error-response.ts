@@ -83,7 +83,9 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
  * connection (the original's Go server answers these with a bare `400 Bad Request`).
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // once a response went out on this connection, a second one would corrupt the stream
+  const written = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
     socket.destroy();
     return;
   }
