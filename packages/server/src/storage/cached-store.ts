@@ -57,12 +57,6 @@ export class CachedStore implements Store {
     for (const key of keys) this.cache.delete(key);
   }
 
-  /** Forget everything, e.g. after a change stream lost track of other servers' writes. */
-  clear(): void {
-    this.generation++;
-    this.cache.clear();
-  }
-
   list(options?: ListOptions): Promise<KeyMeta[]> {
     return this.inner.list(options);
   }

@@ -123,6 +123,7 @@ export class PostgresStore implements Store {
     const sql = postgres(url, {
       max: options.max ?? 10,
       idle_timeout: 300,
+      connect_timeout: 10, // an unreachable database fails start-up soon, with the driver's reason
       onnotice: () => undefined,
       connection: { TimeZone: 'UTC', application_name: 'stash' },
       ...(options.debug ? { debug: options.debug } : {}),
