@@ -11,8 +11,9 @@ export interface AuditLogOptions {
 }
 
 const FLUSH_AT = 256;
-// rows held while the database refuses them; past this the oldest are dropped (and logged)
-const MAX_PENDING = 10_000;
+// rows accepted but not yet stored; past this (a database far slower than the traffic) new
+// rows are dropped and counted rather than growing memory without bound
+const MAX_BACKLOG = 10_000;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -23,6 +24,8 @@ const HOUR_MS = 3_600_000;
 export class AuditLog {
   readonly queryLimit: number;
   private pending: AuditRecord[] = [];
+  private backlog = 0;
+  private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -61,11 +64,12 @@ export class AuditLog {
 
   record(entry: AuditRecord): void {
     if (this.closed) return;
-    this.pending.push(entry);
-    if (this.pending.length > MAX_PENDING) {
-      this.pending.shift();
-      this.log.error('audit: too many unwritten entries, dropped the oldest');
+    if (this.backlog >= MAX_BACKLOG) {
+      this.dropped++;
+      return;
     }
+    this.backlog++;
+    this.pending.push(entry);
     if (this.pending.length >= FLUSH_AT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushDelayMs);
   }
@@ -87,6 +91,13 @@ export class AuditLog {
         .then(() => this.store.insert(batch))
         .catch((error: unknown) => {
           this.log.error(`audit: could not write ${batch.length} entries: ${String(error)}`);
+        })
+        .finally(() => {
+          this.backlog -= batch.length;
+          if (this.dropped > 0) {
+            this.log.error(`audit: dropped ${this.dropped} entries while the database was behind`);
+            this.dropped = 0;
+          }
         });
     }
     return this.writing;
