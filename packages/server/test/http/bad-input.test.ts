@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { JSON_TYPE, expectJsonClientError, expectJsonError } from './expect-http.js';
+import { httpRequest, rawExchange, rawRequest } from './raw-http.js';
+
+let server: TestServer;
+let seed: number;
+
+beforeAll(async () => {
+  server = await startTestServer(['--limits.body-size', '4096']);
+  await fetch(`${server.url}/kv/keep/me`, { method: 'PUT', body: 'original', headers: { 'x-stash-format': 'json' } });
+  seed = await server.store.currentRevision();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** Bad input must never change the store. */
+async function expectUnchanged(): Promise<void> {
+  expect(await server.store.currentRevision()).toBe(seed);
+  const kept = await server.store.get('keep/me');
+  expect(kept?.value.toString()).toBe('original');
+  expect(kept?.format).toBe('json');
+}
+
+describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
+  it.each(['%zz', '%', '%2', 'a%G0', '%FF', '%C3%28', 'ok/%E2%82'])('invalid percent-encoding /kv/%s', async (bad) => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await httpRequest(server.url, `/kv/${bad}`, { method, body: method === 'PUT' ? 'x' : undefined });
+      await expectJsonError(res, 400, 'invalid URL escape');
+    }
+    await expectJsonError(await httpRequest(server.url, `/kv/history/${bad}`), 400, 'invalid URL escape');
+    await expectUnchanged();
+  });
+
+  it.each(['%20', '%09', '%2F%2F', '%20%2F%0A'])('empty or whitespace key /kv/%s', async (key) => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      await expectJsonError(await httpRequest(server.url, `/kv/${key}`, { method, body: method === 'PUT' ? 'x' : undefined }), 400, 'key is required');
+    }
+    await expectUnchanged();
+  });
+
+  const queries: Array<[string, string, string, string]> = [
+    ['GET', '/kv/keep/me?revision=abc', '', 'invalid revision parameter'],
+    ['GET', '/kv/keep/me?revision=-3', '', 'invalid revision parameter'],
+    ['PUT', '/kv/keep/me?cas=abc', 'changed', 'invalid cas parameter'],
+    ['PUT', '/kv/keep/me?cas=1.0', 'changed', 'invalid cas parameter'],
+    ['DELETE', '/kv/keep/me?cas=x', '', 'invalid cas parameter'],
+    ['GET', '/kv/history/keep/me?limit=abc', '', 'invalid limit parameter'],
+    ['GET', '/kv/?filter=everything', '', 'invalid filter parameter'],
+  ];
+  it.each(queries)('%s %s', async (method, path, body, message) => {
+    await expectJsonError(await httpRequest(server.url, path, { method, body: body || undefined }), 400, message);
+    await expectUnchanged();
+  });
+
+  it.each(['abc', '"x"', '*'])('malformed If-Match %s', async (header) => {
+    const res = await fetch(`${server.url}/kv/keep/me`, { method: 'PUT', body: 'changed', headers: { 'if-match': header } });
+    await expectJsonClientError(res, 400, 'invalid If-Match header');
+    await expectUnchanged();
+  });
+
+  it.each(['{', '{}', '[]', '[{"key":"keep/me","value":1}]', '[{"key":"keep/me","value":"x","extra":true}]'])('invalid batch %s', async (body) => {
+    const res = await fetch(`${server.url}/kv/`, { method: 'POST', body });
+    await expectJsonClientError(res, 400, 'invalid batch');
+    await expectUnchanged();
+  });
+
+  it('oversized bodies are 413 with an empty body, for PUT and batch', async () => {
+    const big = 'x'.repeat(5000);
+    const put = await fetch(`${server.url}/kv/keep/me`, { method: 'PUT', body: big });
+    expect([put.status, await put.text()]).toEqual([413, '']);
+    const batch = await fetch(`${server.url}/kv/`, { method: 'POST', body: JSON.stringify([{ key: 'keep/me', value: big }]) });
+    expect([batch.status, await batch.text()]).toEqual([413, '']);
+    await expectUnchanged();
+  });
+
+  it('an unknown format is not bad input: stored as text, 200 on update', async () => {
+    const res = await fetch(`${server.url}/kv/fmt/any?format=%zz`, { method: 'PUT', body: 'x', headers: { 'x-stash-format': 'bogus' } });
+    expect(res.status).toBe(201);
+    expect((await fetch(`${server.url}/kv/fmt/any`)).headers.get('content-type')).toBe('text/plain');
+    await fetch(`${server.url}/kv/fmt/any`, { method: 'DELETE' });
+    seed = await server.store.currentRevision();
+  });
+
+  it.each([
+    ['an invalid Content-Length', 'PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nchanged', 400, 'invalid Content-Length header'],
+    ['two different Content-Lengths', 'PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 7\r\n\r\nchanged', 400, 'invalid Content-Length header'],
+    ['raw non-ASCII bytes in the path', 'GET /kv/ключ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid request target'],
+    ['a space in the path', 'GET /kv/a b HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'malformed HTTP request'],
+    ['a control character in a header', 'GET /kv/keep/me HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n', 400, 'invalid header'],
+    ['a bad chunk size', 'PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nchanged\r\n0\r\n\r\n', 400, 'invalid chunked body'],
+  ] as Array<[string, string, number, string]>)('%s is rejected by the parser with a JSON error', async (_what, request, status, message) => {
+    const res = await rawRequest(server.url, Buffer.from(request, 'utf8'));
+    expect({ status: res.status, type: res.headers['content-type'], body: res.text, connection: res.headers['connection'] }).toEqual({
+      status,
+      type: JSON_TYPE,
+      body: `${JSON.stringify({ error: message })}\n`,
+      connection: 'close',
+    });
+    await expectUnchanged();
+  });
+
+  it('headers over the size limit are 431', async () => {
+    const res = await rawRequest(server.url, `GET /kv/keep/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.text)).toEqual({ error: 'request header fields too large' });
+  });
+});
+
+describe('the server survives garbage', () => {
+  const rand = (n: number): Buffer => randomBytes(n);
+  const printable = (n: number): string => rand(n).toString('base64').replace(/[+/=]/g, '');
+
+  it('answers /ping after a burst of random requests on raw sockets', async () => {
+    const requests: Array<string | Buffer> = [];
+    for (let i = 0; i < 20; i++) requests.push(rand(64 + i * 16));
+    for (let i = 0; i < 20; i++) requests.push(Buffer.concat([Buffer.from('GET /kv/'), rand(32), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]));
+    for (let i = 0; i < 20; i++) {
+      requests.push(Buffer.concat([Buffer.from(`PUT /kv/junk/${i} HTTP/1.1\r\nHost: x\r\n${printable(8)}: `), rand(40), Buffer.from('\r\nContent-Length: 3\r\n\r\nabc')]));
+    }
+    for (let i = 0; i < 10; i++) requests.push(`${printable(6)} /${printable(20)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    requests.push('GET http://evil.example/kv/keep/me HTTP/1.1\r\nHost: x\r\n\r\n');
+    requests.push('GET * HTTP/1.1\r\nHost: x\r\n\r\n');
+    requests.push('GET /kv/keep/me HTTP/9.9\r\nHost: x\r\n\r\n');
+    requests.push('CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    requests.push('PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    requests.push(`GET /kv/${'%'.repeat(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    requests.push(`GET /kv/${'a/'.repeat(4000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    requests.push('GET /kv/keep/me?revision=1&revision=2&cas=&filter[]=x HTTP/1.1\r\nHost: x\r\nIf-None-Match: ,,,\r\n\r\n');
+    requests.push('\r\n\r\n\r\n');
+    const answers = await Promise.all(requests.map((r) => rawExchange(server.url, r, 2000)));
+    for (const raw of answers) {
+      const status = raw.subarray(0, 12).toString('latin1');
+      if (status.startsWith('HTTP/1.1 5')) expect(status).toMatch(/^HTTP\/1\.1 50[13]/);
+    }
+    const ping = await fetch(`${server.url}/ping`);
+    expect(await ping.text()).toBe('pong');
+    expect(await (await fetch(`${server.url}/kv/keep/me`)).text()).toBe('original');
+    expect((await server.store.get('keep/me'))?.format).toBe('json');
+  });
+
+  it('keeps serving after random header values on real requests', async () => {
+    for (let i = 0; i < 30; i++) {
+      const headers: Record<string, string> = {
+        'if-match': printable(10),
+        'if-none-match': printable(6),
+        'x-stash-format': printable(5),
+        'x-forwarded-for': printable(12),
+        origin: printable(8),
+        'x-request-id': printable(30),
+      };
+      const res = await httpRequest(server.url, `/kv/rand/${printable(6)}?cas=${printable(3)}&revision=${printable(2)}`, {
+        method: ['GET', 'PUT', 'DELETE', 'POST', 'PATCH'][i % 5] as string,
+        headers,
+        body: i % 5 === 0 ? undefined : rand(20),
+      });
+      expect(res.status, `${res.status} ${res.text}`).toBeLessThan(500);
+    }
+    expect(await (await fetch(`${server.url}/ping`)).text()).toBe('pong');
+  });
+});
