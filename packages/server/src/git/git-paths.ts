@@ -15,7 +15,7 @@ export class UnsafeKeyError extends Error {
 }
 
 // control characters would need quoting everywhere git prints paths, and no real key has them
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const hasControl = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 /**
  * Map a key to its file inside the repository (`a/b/c` -> `a/b/c.val`), refusing anything that
@@ -26,7 +26,7 @@ export function keyToPath(key: string): string {
   if (key === '') throw new UnsafeKeyError(key, 'empty key');
   if (key.startsWith('/') || /^[A-Za-z]:/.test(key)) throw new UnsafeKeyError(key, 'absolute path');
   if (key.includes('\\')) throw new UnsafeKeyError(key, 'backslash in key');
-  if (CONTROL.test(key)) throw new UnsafeKeyError(key, 'control character in key');
+  if (hasControl(key)) throw new UnsafeKeyError(key, 'control character in key');
   for (const segment of key.split('/')) {
     if (segment === '') throw new UnsafeKeyError(key, 'empty path segment');
     if (segment === '.' || segment === '..') throw new UnsafeKeyError(key, `"${segment}" path segment`);
