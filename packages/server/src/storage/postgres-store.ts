@@ -36,6 +36,8 @@ const META_COLUMNS = `key, octet_length(value) AS size, format,
   (octet_length(value) > 4 AND substring(value FROM 1 FOR 4) = '\\x245a4b24'::bytea) AS zk,
   created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
 const RANGE = `key COLLATE "C" >= $1 AND key COLLATE "C" < $2`;
+// the timestamp columns are nullable, as in the original: NULL reads as the epoch (SQLite does the same)
+const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(0));
 
 function toRecord(row: Row): KeyRecord {
   return {
@@ -69,8 +71,6 @@ function toChange(row: Row): ChangeEntry {
     actor: row['actor'] as string,
   };
 }
-// rows the original inserted with DEFAULT NOW() may have NULL timestamps only if written by hand
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(0));
 
 /**
  * Check the ops against the locked current revisions and turn them into change entries,
@@ -145,7 +145,7 @@ export class PostgresStore implements Store {
   async list(options: ListOptions = {}): Promise<KeyMeta[]> {
     const prefix = options.prefix ?? '';
     const upper = prefixUpperBound(prefix);
-    const order = 'ORDER BY updated_at DESC, revision DESC';
+    const order = 'ORDER BY updated_at DESC NULLS LAST, revision DESC';
     // no bound only for '' and all-U+10FFFF prefixes; the filter makes the latter exact
     const rows =
       upper === undefined
