@@ -53,6 +53,8 @@ export class SecretsVault implements ValueVault {
   }
 
   async seal(plain: Uint8Array): Promise<Uint8Array> {
+    // one fresh salt (one Argon2id) per write, as the original: reusing a salt per process would
+    // be as compatible and faster, but would tie all its values to one key, visibly in the database
     const salt = randomBytes(SALT_BYTES);
     const nonce = randomBytes(NONCE_BYTES);
     const key = await this.keyFor(salt);
