@@ -1,9 +1,11 @@
 import { fromUtf8, toBase64, toOwnedBytes } from './bytes.js';
 import { InvalidArgumentError, NotFoundError, ResponseError, isNotFoundError } from './errors.js';
 import { isFormat, type Format } from './formats.js';
+import { normalizeKey } from './keys.js';
 import { HttpTransport, type TransportResponse } from './http-transport.js';
 import { parseExportItem, parseHistoryEntry, parseKeyInfo, type ExportItem, type HistoryEntry, type KeyInfo } from './key-info.js';
 import { encodeKeyPath, queryString, requireKey } from './url.js';
+import { Subscription, watchValues, type SubscriptionOptions } from './subscription.js';
 import { FORMAT_HEADER, REVISION_HEADER, type BatchItemRequest } from './wire.js';
 import { ZkCrypto } from './zk.js';
 import { isZkValue } from './zk-envelope.js';
@@ -236,6 +238,45 @@ export class Client implements AsyncDisposable {
     const parsed = parse(res, 'batch', () => JSON.parse(fromUtf8(res.body)) as unknown);
     const revision = (parsed as { revision?: unknown } | null)?.revision;
     return { revision: typeof revision === 'number' ? revision : revisionOf(res) };
+  }
+
+  /**
+   * Changes of one key, as an async iterable that reconnects and resumes by itself.
+   * @example
+   * for await (const event of client.subscribe('app/config')) console.log(event.action, event.revision);
+   */
+  subscribe(key: string, options: SubscriptionOptions = {}): Subscription {
+    return new Subscription(this.http, `/kv/subscribe/${encodeKeyPath(requireKey(key))}`, options);
+  }
+
+  /** Changes of every key under `prefix/` (not the key `prefix` itself); an empty prefix means all keys. */
+  subscribePrefix(prefix: string, options: SubscriptionOptions = {}): Subscription {
+    const p = encodeKeyPath(normalizeKey(String(prefix)));
+    return new Subscription(this.http, p === '' ? '/kv/subscribe/*' : `/kv/subscribe/${p}/*`, options);
+  }
+
+  /** Changes of every key. */
+  subscribeAll(options: SubscriptionOptions = {}): Subscription {
+    return new Subscription(this.http, '/kv/subscribe/*', options);
+  }
+
+  /**
+   * Live value of a key for "live config": the current value first (`undefined` while the key
+   * does not exist), then the value after each change. Leave the loop to stop watching.
+   * @example
+   * for await (const value of client.watch('app/config')) applyConfig(value);
+   */
+  watch(key: string, options: SubscriptionOptions = {}): AsyncGenerator<string | undefined, void, undefined> {
+    const k = requireKey(key);
+    return watchValues(this.subscribe(k, options), async () => {
+      try {
+        const res = await this.http.send({ method: 'GET', path: `/kv/${encodeKeyPath(k)}`, key: k });
+        return { value: fromUtf8(await this.#open(res.body, k)), revision: revisionOf(res) };
+      } catch (error) {
+        if (isNotFoundError(error)) return { value: undefined, revision: 0 };
+        throw error;
+      }
+    });
   }
 
   /** Check that the server answers `pong`. @throws ConnectionError, ResponseError */

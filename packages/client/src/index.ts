@@ -9,3 +9,7 @@ export type { KeyInfo, HistoryEntry, ExportItem } from './key-info.js';
 export { ZkCrypto, argon2idKdf, ZK_ARGON2ID, ZK_MIN_PASSPHRASE_BYTES, ZK_DEFAULT_CACHE_SIZE } from './zk.js';
 export type { ZkKdf, ZkCryptoOptions } from './zk.js';
 export { normalizeBaseUrl, encodeKeyPath } from './url.js';
+export { Subscription, watchValues } from './subscription.js';
+export type { SubscriptionEvent, ChangeEvent, ResetEvent, SubscriptionOptions, WatchedValue, StreamSource } from './subscription.js';
+export { SseParser } from './sse-parser.js';
+export type { SseMessage, SseParserHandlers } from './sse-parser.js';

@@ -92,7 +92,8 @@ export class SseSubscriber {
   }
 
   heartbeat(): void {
-    if (this.state !== 'closed' && !this.blocked && !this.res.writableNeedDrain) this.res.write(HEARTBEAT);
+    if (this.state === 'closed' || this.blocked || !this.res.headersSent || this.res.writableNeedDrain) return;
+    this.res.write(HEARTBEAT);
   }
 
   /** Graceful end (shutdown): the client sees a clean end of stream and resumes elsewhere. */

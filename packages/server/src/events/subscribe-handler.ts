@@ -45,28 +45,29 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
   const { hub, store, access, log } = options;
   const pageSize = options.pageSize ?? 500;
 
-  /** Replay the log after `from`, or announce a reset when it no longer reaches back that far. */
-  async function start(sub: SseSubscriber, from: number | undefined): Promise<void> {
-    if (from !== undefined) {
-      const [oldest, current] = await Promise.all([store.oldestRetainedRevision(), store.currentRevision()]);
-      if (from < oldest - 1) {
-        sub.reset(current);
-      } else if (from >= current) {
-        sub.skipTo(current); // nothing to replay; a future position means live only
-      } else {
-        sub.skipTo(from);
-        let after = from;
-        while (sub.isOpen && after < current) {
-          const page = await store.changesSince(after, pageSize);
-          for (const entry of page) {
-            if (!sub.isOpen) return;
-            await sub.replay(entry);
-          }
-          if (page.length < pageSize) break;
-          after = page.at(-1)?.revision ?? current;
+  /**
+   * Replay the log after `from`, or announce a reset when it no longer reaches back that far.
+   * `current` and `oldest` were read after the subscriber was registered, so every revision
+   * above `current` reaches it live and the replay needs to go no further.
+   */
+  async function start(sub: SseSubscriber, from: number | undefined, current: number, oldest: number): Promise<void> {
+    if (from === undefined || from >= current) {
+      sub.skipTo(current); // live only; a future position too
+    } else if (from < oldest - 1) {
+      sub.reset(current);
+    } else {
+      sub.skipTo(from);
+      let after = from;
+      while (sub.isOpen && after < current) {
+        const page = await store.changesSince(after, pageSize);
+        for (const entry of page) {
+          if (!sub.isOpen) return;
+          await sub.replay(entry);
         }
-        sub.skipTo(current);
+        if (page.length < pageSize) break;
+        after = page.at(-1)?.revision ?? current;
       }
+      sub.skipTo(current);
     }
     sub.goLive();
   }
@@ -97,17 +98,28 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     const from = resumePoint(req, splitUrl(req.url).query);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, headers);
-    res.flushHeaders();
     req.leaveInFlight();
-
     const sub = new SseSubscriber(res, { filter, principal, buffer: options.buffer, counters: hub.counters });
-    hub.add(sub); // before reading the log, so nothing committed from now on can be missed
+    hub.add(sub); // before reading any revision, so nothing committed from now on can be missed
     try {
-      await start(sub, from);
+      const [current, oldest] = await Promise.all([
+        store.currentRevision(),
+        from === undefined ? 0 : store.oldestRetainedRevision(),
+      ]);
+      if (!sub.isOpen) return;
+      // where this stream starts: a client that drops before the first event resumes with ?since=
+      headers['x-stash-revision'] = String(current);
+      res.writeHead(200, headers);
+      res.flushHeaders();
+      await start(sub, from, current, oldest);
     } catch (error) {
-      log.warn(`change stream on ${decoded}: replay failed: ${String(error)}`);
-      sub.destroy(); // the client reconnects and resumes from its last event
+      log.warn(`change stream on ${decoded}: ${String(error)}`);
+      if (res.headersSent) {
+        sub.destroy(); // the client reconnects and resumes from its last event
+      } else {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Internal Server Error\n');
+      }
     }
   };
 }
