@@ -187,6 +187,20 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       ]);
     });
 
+    it('exports one consistent snapshot while writes run', async () => {
+      const writes = Promise.all(Array.from({ length: 40 }, (_, i) => store.apply([put(`snap/${i}`, `${i}`)])));
+      const exports: { revision: number; items: { revision: number }[] }[] = [];
+      for (let i = 0; i < 10; i++) exports.push(await store.exportValues('snap/'));
+      await writes;
+      exports.push(await store.exportValues('snap/'));
+      // every write creates a new key: the snapshot at revision R holds exactly the keys of 1..R
+      for (const snapshot of exports) {
+        expect(snapshot.items).toHaveLength(snapshot.revision);
+        expect(Math.max(0, ...snapshot.items.map((i) => i.revision))).toBe(snapshot.revision);
+      }
+      expect(exports.at(-1)?.revision).toBe(40);
+    });
+
     it('keeps history newest first with the actor', async () => {
       await store.apply([put('h', 'v1')], 'alice');
       await store.apply([put('other', 'x')], 'carol');
