@@ -1,6 +1,8 @@
 import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requireKey } from '../domain/kv-service.js';
+import { ValidationError } from '../domain/errors.js';
+import { sendError } from './error-response.js';
 import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
 
@@ -11,28 +13,30 @@ function revisionHeaders(reply: FastifyReply, revision: number): FastifyReply {
   return reply.headers({ etag: `"${rev}"`, 'x-stash-revision': rev });
 }
 
-/** `GET /kv/{key}`: raw value, Content-Type from its format, revision in ETag. */
+/**
+ * `GET /kv/{key}`: raw value, Content-Type from its format, revision in ETag. The hot path:
+ * one normalisation, no closure, single header calls instead of header objects.
+ */
 export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
   req.metricsRoute = 'kv.get';
-  if (!(await authorize(deps, req, reply, 'read', normalizeKey(rawKey)))) return;
-  await guarded(deps, reply, 'failed to get key', async () => {
-    const key = requireKey(rawKey);
+  const key = normalizeKey(rawKey);
+  if (!(await authorize(deps, req, reply, 'read', key))) return;
+  try {
+    if (key === '') throw new ValidationError('key is required');
     const at = queryParam(req, 'revision');
-    const revision = at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter');
-    const kv = await deps.service.get(key, revision);
+    const kv = await deps.service.get(key, at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter'));
+    const rev = String(kv.revision);
+    reply.header('etag', `"${rev}"`).header('x-stash-revision', rev);
     const inm = req.headers['if-none-match'];
-    revisionHeaders(reply, kv.revision);
-    if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) {
-      return reply.code(304).send();
-    }
-    return reply
-      .headers({
-        'content-type': FORMAT_CONTENT_TYPES[kv.format],
-        'content-security-policy': 'sandbox',
-        'x-content-type-options': 'nosniff',
-      })
+    if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) return void reply.code(304).send();
+    void reply
+      .header('content-type', FORMAT_CONTENT_TYPES[kv.format])
+      .header('content-security-policy', 'sandbox')
+      .header('x-content-type-options', 'nosniff')
       .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
-  });
+  } catch (error) {
+    sendError(reply, error, 'failed to get key', deps.log);
+  }
 }
 
 /** `PUT /kv/{key}`: 201 on create, 200 on update, empty body; conditional with If-Match / cas. */
