@@ -48,7 +48,7 @@ export async function startGitIntegration(config: ServerConfig['git'], deps: Git
 async function catchUp(repo: GitRepo, mirror: GitMirror, deps: GitIntegrationDeps): Promise<void> {
   const tip = await repo.tip();
   if (!tip) return;
-  const [message = ''] = await repo.git.run(['log', '-1', '--format=%B', tip]).then((r) => [r.stdout.toString('utf8')]);
+  const message = (await repo.git.run(['log', '-1', '--format=%B', tip])).stdout.toString('utf8');
   const mirrored = parseCommitMessage(message).revision;
   if (mirrored === undefined) return; // the tip was not written by us (the original, or the initial commit)
   const current = await deps.store.currentRevision();
