@@ -141,6 +141,21 @@ describe('the server survives garbage', () => {
     expect((await server.store.get('keep/me'))?.format).toBe('json');
   });
 
+  it('echoes a non-ASCII X-Request-ID byte for byte and ignores a binary X-Forwarded-For', async () => {
+    const res = await rawRequest(
+      server.url,
+      Buffer.concat([
+        Buffer.from('GET /kv/keep/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Request-ID: '),
+        Buffer.from([0xff, 0xfe, 0x80]),
+        Buffer.from('\r\nX-Forwarded-For: '),
+        Buffer.from([0xff, 0x41]),
+        Buffer.from('\r\n\r\n'),
+      ]),
+    );
+    expect(res.status).toBe(200);
+    expect(Buffer.from(res.headers['x-request-id'] ?? '', 'latin1')).toEqual(Buffer.from([0xff, 0xfe, 0x80]));
+  });
+
   it('keeps serving after random header values on real requests', async () => {
     for (let i = 0; i < 30; i++) {
       const headers: Record<string, string> = {
