@@ -5,7 +5,8 @@ export function splitUrl(url: string): { path: string; query: string } {
 }
 
 /**
- * Go's path.Clean for request paths, keeping a trailing slash: `//`, `/./`, `/../` collapse.
+ * Go's path.Clean for request paths, keeping a trailing slash: `//`, `/./`, `/../` collapse
+ * (on the path as sent, so `%2E` and `%2F` are not touched).
  * The router answers 301 to the cleaned path when it differs (compat 3.3).
  */
 export function cleanPath(path: string): string {
@@ -18,7 +19,8 @@ export function cleanPath(path: string): string {
     else out.push(part);
   }
   let cleaned = `/${out.join('/')}`;
-  if ((path.endsWith('/') || path.endsWith('/.') || path.endsWith('/..')) && cleaned !== '/') cleaned += '/';
+  // as Go's cleanPath: only a literal trailing slash survives (`/a/.` cleans to `/a`)
+  if (path.endsWith('/') && cleaned !== '/') cleaned += '/';
   return cleaned;
 }
 

@@ -59,7 +59,9 @@ describe('routing (compat 3.3)', () => {
     ['/kv/./a', '/kv/a'],
     ['/kv/../x', '/x'],
     ['/kv/a/../b?q=%20', '/kv/b?q=%20'],
-    ['/kv/a/.', '/kv/a/'],
+    ['/kv/a/.', '/kv/a'],
+    ['/kv/a/b/..', '/kv/a'],
+    ['/kv/a/./', '/kv/a/'],
     ['/kv//a/', '/kv/a/'],
     ['//kv/a', '/kv/a'],
     ['/nope//x', '/nope/x'],
@@ -259,6 +261,29 @@ describe('rate limit (compat 3.1 tollbooth)', () => {
       statuses.push(res.status);
     }
     expect(statuses).toContain(429);
+  });
+});
+
+describe('fractional rate limit', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(['--limits.requests-per-sec', '2.5']);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('uses the integer part as burst (SetBurst(int(rps))) and prints the rate with two decimals', async () => {
+    const statuses: number[] = [];
+    let first: RawResponse | undefined;
+    for (let i = 0; i < 3; i++) {
+      const res = await httpRequest(server.url, '/ping');
+      first ??= res;
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(first?.headers['x-rate-limit-limit']).toBe('2.50');
+    expect(first?.headers['ratelimit-limit']).toBe('3');
   });
 });
 
