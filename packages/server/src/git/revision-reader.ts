@@ -24,6 +24,7 @@ export interface ReadRevisionOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const VALIDATE_CONCURRENCY = 2;
 
 /**
  * Read and validate every key of a commit's tree without touching the work tree: keys must map
@@ -48,18 +49,36 @@ export async function readRevision(repo: GitRepo, commit: string, options: ReadR
   const formats = await latestFormats(repo, commit, new Set(files.map((f) => f.path)));
   const blobs = await repo.readObjects(files.map((f) => f.blob));
   const out: RestoredKey[] = [];
-  for (const [i, file] of files.entries()) {
-    const blob = blobs[i];
-    if (!blob) throw new RestoreError(`cannot read "${file.path}" from the repository`);
-    try {
-      utf8.decode(blob);
-    } catch {
-      throw new RestoreError(`file "${file.path}" is not valid UTF-8 text`);
+  let next = 0;
+  let done = 0;
+  let failed = false;
+  // secrets cost one Argon2id (64 MiB) each: a couple at a time keeps big restores short
+  const worker = async (): Promise<void> => {
+    while (!failed && next < files.length) {
+      const i = next++;
+      const file = files[i];
+      if (!file) return;
+      try {
+        out[i] = await checkFile(file, blobs[i], formats.get(file.path) ?? 'text', vault);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+      options.onProgress?.(++done, files.length);
     }
-    out.push({ key: file.key, value: await toStored(file.key, blob, vault), format: formats.get(file.path) ?? 'text' });
-    options.onProgress?.(i + 1, files.length);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, files.length) }, worker));
   return out;
+}
+
+async function checkFile(file: { path: string; key: string }, blob: Buffer | undefined, format: Format, vault: ValueVault | undefined): Promise<RestoredKey> {
+  if (!blob) throw new RestoreError(`cannot read "${file.path}" from the repository`);
+  try {
+    utf8.decode(blob);
+  } catch {
+    throw new RestoreError(`file "${file.path}" is not valid UTF-8 text`);
+  }
+  return { key: file.key, value: await toStored(file.key, blob, vault), format };
 }
 
 function safePath(key: string): string | undefined {
