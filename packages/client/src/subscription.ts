@@ -153,7 +153,6 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       } catch (error) {
         if (this.closed) break;
         const failure = error instanceof StashError ? error : new ConnectionError(describe(error), { cause: error });
-        if (failure instanceof ResponseError && FATAL_STATUS.has(failure.status)) return this.#fail(failure);
         this.#onError?.(failure);
       }
       if (this.closed) break;
@@ -182,8 +181,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       touch();
       const res = await this.#source.fetch(this.#source.url(path), { headers, signal: attempt.signal, cache: 'no-store' });
       if (res.status !== 200) {
-        const body = await res.text().catch(() => '');
-        throw errorFromStatus(res.status, body);
+        const error = errorFromStatus(res.status, await res.text().catch(() => ''));
+        if (FATAL_STATUS.has(res.status)) return this.#fail(error);
+        throw error;
       }
       const type = res.headers.get('content-type') ?? '';
       if (!type.toLowerCase().startsWith('text/event-stream') || !res.body) {
@@ -207,6 +207,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
         this.#lastEventId ?? '',
       );
       const reader = res.body.getReader();
+      // an abort (idle timeout, close) must also end a read that a custom fetch does not tie to the signal
+      const cancel = (): void => void reader.cancel().catch(() => undefined);
+      attempt.signal.addEventListener('abort', cancel, { once: true });
       try {
         for (;;) {
           touch();
@@ -221,12 +224,12 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
         }
         parser.end();
       } finally {
+        attempt.signal.removeEventListener('abort', cancel);
         reader.releaseLock();
       }
+      if (attempt.signal.aborted && !this.closed) throw idleError(this.#idleTimeout);
     } catch (error) {
-      if (attempt.signal.aborted && !this.closed) {
-        throw new ConnectionError(`no data for ${this.#idleTimeout} ms, reconnecting`, { cause: error });
-      }
+      if (attempt.signal.aborted && !this.closed) throw idleError(this.#idleTimeout, error);
       throw error;
     } finally {
       clearTimeout(idle);
@@ -335,6 +338,10 @@ export async function* watchValues<T>(
   } finally {
     subscription.close();
   }
+}
+
+function idleError(ms: number, cause?: unknown): ConnectionError {
+  return new ConnectionError(`no data for ${ms} ms, reconnecting`, { cause });
 }
 
 function describe(error: unknown): string {
