@@ -110,12 +110,20 @@ export class HttpTransport {
 
   async #attempt(request: TransportRequest): Promise<Attempt> {
     if (this.closed) return { ok: false, retryable: false, error: new StashError('client is closed', { key: request.key }) };
-    const timeout = AbortSignal.timeout(this.timeout);
-    const signal = AbortSignal.any([timeout, this.#closed.signal]);
+    // one controller per attempt, aborted by its own timer or by close(); cleaned up right after,
+    // so a busy client keeps no 30 s timers or listeners around (AbortSignal.timeout/any would)
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new DOMException(`timed out after ${this.timeout} ms`, 'TimeoutError'));
+    }, this.timeout);
+    const onClose = (): void => abort.abort(this.#closed.signal.reason);
+    this.#closed.signal.addEventListener('abort', onClose, { once: true });
     const init: RequestInit = {
       method: request.method,
       headers: { ...this.authHeaders(), ...request.headers },
-      signal,
+      signal: abort.signal,
     };
     if (request.body !== undefined) init.body = request.body;
     let status: number;
@@ -127,18 +135,21 @@ export class HttpTransport {
       headers = res.headers;
       body = new Uint8Array(await res.arrayBuffer());
     } catch (error) {
-      return { ok: false, retryable: !this.closed, error: this.#transportError(error, timeout, request) };
+      return { ok: false, retryable: !this.closed, error: this.#transportError(error, timedOut, request) };
+    } finally {
+      clearTimeout(timer);
+      this.#closed.signal.removeEventListener('abort', onClose);
     }
     if (SUCCESS.has(status)) return { ok: true, response: { status, headers, body } };
     const error = errorFromStatus(status, fromUtf8(body), request.key, headers.get('x-stash-revision'));
     return { ok: false, retryable: RETRY_STATUS.has(status), error };
   }
 
-  #transportError(error: unknown, timeout: AbortSignal, request: TransportRequest): StashError {
+  #transportError(error: unknown, timedOut: boolean, request: TransportRequest): StashError {
     const { key } = request;
     if (this.closed) return new StashError('client is closed', { key, cause: error });
     const target = `${request.method} ${this.url(request.path)}`;
-    if (timeout.aborted) return new ConnectionError(`${target}: timed out after ${this.timeout} ms`, { key, cause: error });
+    if (timedOut) return new ConnectionError(`${target}: timed out after ${this.timeout} ms`, { key, cause: error });
     const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     return new ConnectionError(`${target}: ${reason}`, { key, cause: error });
   }

@@ -115,11 +115,14 @@ describe('client against a misbehaving HTTP server', () => {
   let server: Server;
   let url: string;
   let hits = 0;
+  let dropped = false;
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits++;
-      if (req.url?.startsWith('/kv/?')) {
+      if (req.method === 'POST') {
+        req.socket.destroy();
+      } else if (req.url?.startsWith('/kv/?')) {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not json</html>');
       } else if (req.url === '/kv/') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"not":"an array"}');
@@ -127,6 +130,10 @@ describe('client against a misbehaving HTTP server', () => {
         res.writeHead(200).end('nope');
       } else if (req.url === '/kv/flaky') {
         res.writeHead(503).end();
+      } else if (req.url === '/kv/drop-once') {
+        dropped = !dropped;
+        if (dropped) req.socket.destroy();
+        else res.writeHead(201).end();
       } else if (req.url === '/kv/slow') {
         setTimeout(() => res.writeHead(200).end('late'), 2_000);
       } else {
@@ -165,6 +172,20 @@ describe('client against a misbehaving HTTP server', () => {
   it('never retries a conditional write', async () => {
     hits = 0;
     await expect(new Client(url, { retries: 3 }).set('flaky', 'v', { ifRevision: 3 })).rejects.toBeInstanceOf(ResponseError);
+    expect(hits).toBe(1);
+  });
+
+  it('retries a dropped connection for an unconditional PUT, never for a conditional one', async () => {
+    hits = 0;
+    dropped = false;
+    await expect(new Client(url, { retries: 1 }).set('drop-once', 'v')).resolves.toEqual({ revision: 0, created: true });
+    expect(hits).toBe(2);
+    hits = 0;
+    dropped = false;
+    await expect(new Client(url, { retries: 3 }).set('drop-once', 'v', { ifAbsent: true })).rejects.toBeInstanceOf(ConnectionError);
+    expect(hits).toBe(1);
+    hits = 0;
+    await expect(new Client(url, { retries: 3 }).setMany([{ key: 'k', value: 'v' }])).rejects.toBeInstanceOf(ConnectionError);
     expect(hits).toBe(1);
   });
 
