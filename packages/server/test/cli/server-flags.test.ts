@@ -1,8 +1,9 @@
 import { existsSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/config/duration.js';
-import { makeTempDir } from '../helpers/test-server.js';
+import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { buildOnce, freePort, runStash, waitForPing, type Spawned } from '../helpers/spawned-server.js';
 
 /** compat.md section 2: every global flag of the original with its env twin. */
@@ -201,5 +202,43 @@ describe('parseDuration (Go time.ParseDuration semantics)', () => {
     [' 5s', 'time: invalid duration " 5s"'],
   ])('%j is rejected', (text, message) => {
     expect(() => parseDuration(text)).toThrow(message);
+  });
+});
+
+describe('--limits.max-concurrent', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  /** Hold one request in flight (body half sent) while `probe` runs, then finish it. */
+  async function whileOneInFlight(url: string, probe: () => Promise<number>): Promise<number> {
+    const held = request(`${url}/kv/held`, { method: 'PUT', headers: { 'content-length': '2' } });
+    const done = new Promise<number>((resolve, reject) => {
+      held.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      held.on('error', reject);
+    });
+    held.write('a');
+    await new Promise((r) => setTimeout(r, 100));
+    const status = await probe();
+    held.end('b');
+    expect(await done).toBe(201);
+    return status;
+  }
+
+  it('answers 503 past the limit', async () => {
+    server = await startTestServer(['--limits.max-concurrent=1']);
+    const url = server.url;
+    expect(await whileOneInFlight(url, async () => (await fetch(`${url}/kv/other`)).status)).toBe(503);
+  });
+
+  it('0 disables the limit', async () => {
+    server = await startTestServer(['--limits.max-concurrent=0']);
+    const url = server.url;
+    expect(await whileOneInFlight(url, async () => (await fetch(`${url}/kv/other`)).status)).toBe(404);
   });
 });
