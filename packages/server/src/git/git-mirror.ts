@@ -87,13 +87,23 @@ export class GitMirror implements ChangePublisher {
   }
 
   private async commitBatch(batch: ChangeEntry[]): Promise<boolean> {
-    const tip = await this.repo.tip();
-    // the file list follows the branch; reload it whenever someone else moved the branch
-    if (!this.tree || tip !== this.treeTip) this.tree = new TreePaths(tip ? await this.repo.listPaths(tip) : []);
+    let tip: string | undefined;
+    let tree: TreePaths;
+    try {
+      tip = await this.repo.tip();
+      // the file list follows the branch; reload it whenever someone else moved the branch
+      if (!this.tree || tip !== this.treeTip) this.tree = new TreePaths(tip ? await this.repo.listPaths(tip) : []);
+      tree = this.tree;
+    } catch (error) {
+      this.tree = undefined;
+      this.metrics.gitFailures.inc({ op: 'commit' }, batch.length);
+      this.log.error(`git: cannot read branch ${this.repo.branch}, ${batch.length} changes stay in the database only: ${describeGitError(error)}`);
+      return false;
+    }
     const prepared: PreparedChange[] = [];
     for (const entry of batch) {
       if (entry.revision <= this.lastRevision) continue;
-      const change = this.prepare(entry, this.tree);
+      const change = this.prepare(entry, tree);
       if (change) prepared.push(change);
     }
     if (prepared.length === 0) return false;
