@@ -6,19 +6,10 @@ import { ImportFileError } from './import-source.js';
 import { getCommand, historyCommand, lsCommand, rmCommand, rollbackCommand, setCommand } from './kv-commands.js';
 import { processIo, type CliIo } from './terminal.js';
 import { exportCommand, importCommand } from './transfer-commands.js';
+import { watchCommand } from './watch-command.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 const COMMON_FLAGS: readonly ClientFlag[] = ['url', 'token', 'zk-key', 'help'];
-
-const watchUnavailable: ClientCommand = {
-  usage: 'watch [KEY|PREFIX/*]',
-  summary: 'print changes as they happen',
-  flags: [],
-  run(ctx) {
-    ctx.io.err('stash watch: not available in this build\n');
-    return Promise.resolve(EXIT.other);
-  },
-};
 
 /** The client commands; one line per command. */
 export const CLIENT_COMMANDS: Record<string, ClientCommand> = {
@@ -30,7 +21,7 @@ export const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   rollback: rollbackCommand,
   export: exportCommand,
   import: importCommand,
-  watch: watchUnavailable,
+  watch: watchCommand,
 };
 
 function commandHelp(name: string, command: ClientCommand): string {

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@stash/client';
+import { parseClientArgs } from '../../src/cli/client/client-args.js';
+import type { CommandContext } from '../../src/cli/client/command.js';
+import type { CliIo } from '../../src/cli/client/terminal.js';
+import { runWatch } from '../../src/cli/client/watch-command.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { buildOnce, runStash } from '../helpers/spawned-server.js';
+import { put } from './sse-helpers.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer(['--server.shutdown-timeout', '300ms']);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** Run `stash watch ...args` in-process until `stop` aborts; returns what it printed. */
+function watch(args: string[]): { out: string[]; err: string[]; stop: AbortController; done: Promise<number>; client: Client } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    out: (d) => out.push(typeof d === 'string' ? d : new TextDecoder().decode(d)),
+    err: (t) => err.push(t),
+    readStdin: () => Promise.resolve(new Uint8Array()),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    stdinIsTTY: false,
+  };
+  const client = new Client(server.url);
+  const ctx: CommandContext = { args: parseClientArgs(['watch', ...args]), io, env: {}, client: () => client };
+  const stop = new AbortController();
+  return { out, err, stop, done: runWatch(ctx, stop.signal), client };
+}
+
+const until = async (fn: () => boolean): Promise<void> => {
+  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('stash watch', () => {
+  it('prints one line per change under a prefix until interrupted', async () => {
+    const w = watch(['cfg/*']);
+    await new Promise((r) => setTimeout(r, 100));
+    await put(server.url, 'cfg/a', '1');
+    await put(server.url, 'other', '1');
+    await put(server.url, 'cfg/a', '2');
+    await until(() => w.out.length >= 2);
+    w.stop.abort();
+    expect(await w.done).toBe(0);
+    expect(w.out).toHaveLength(2);
+    expect(w.out[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ create cfg\/a \(revision \d+\)\n$/);
+    expect(w.out[1]).toMatch(/ update cfg\/a \(revision \d+\)\n$/);
+    w.client.close();
+  });
+
+  it('--json prints one JSON object per line for an exact key', async () => {
+    const w = watch(['exact', '--json']);
+    await new Promise((r) => setTimeout(r, 100));
+    await put(server.url, 'exact/child', '1');
+    await put(server.url, 'exact', '1');
+    await fetch(`${server.url}/kv/exact`, { method: 'DELETE' });
+    await until(() => w.out.length >= 2);
+    w.stop.abort();
+    expect(await w.done).toBe(0);
+    const lines = w.out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l['type'], l['key'], l['action']])).toEqual([
+      ['change', 'exact', 'create'],
+      ['change', 'exact', 'delete'],
+    ]);
+    expect(lines[0]).toHaveProperty('format', 'text');
+    expect(lines[1]).not.toHaveProperty('format');
+    w.client.close();
+  });
+
+  it('the built bin watches every key and exits 0 on SIGINT', async () => {
+    await buildOnce();
+    const proc = runStash(['watch', '--url', server.url, '--json']);
+    await new Promise((r) => setTimeout(r, 1000));
+    await put(server.url, 'from-bin', 'v');
+    await until(() => proc.stdout().includes('from-bin'));
+    proc.proc.kill('SIGINT');
+    expect(await proc.exited).toBe(0);
+    expect(JSON.parse(proc.stdout().trim().split('\n').at(-1) ?? '')).toMatchObject({ key: 'from-bin', action: 'create' });
+  }, 120_000);
+});
