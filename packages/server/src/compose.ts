@@ -5,7 +5,6 @@ import { KvService } from './domain/kv-service.js';
 import { SecretsVault } from './crypto/secrets-vault.js';
 import { createApp } from './http/app.js';
 import { startAudit } from './audit/audit-runtime.js';
-import { OPEN_ACCESS } from './http/access.js';
 import { loadAuthFile } from './auth/auth-file.js';
 import { startAuth } from './auth/auth-runtime.js';
 import type { Logger } from './logger.js';
@@ -16,6 +15,9 @@ import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
 import { startGitIntegration } from './git/git-integration.js';
+import { fanOutPublishers, startChangeStreams } from './events/change-streams.js';
+import { OPEN_ACCESS } from './http/access.js';
+import { isPostgresUrl } from './storage/open-store.js';
 
 export interface StashServer {
   app: FastifyInstance;
@@ -60,7 +62,19 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         throw error;
       })
     : undefined;
-  const service = new KvService({ store: kvStore, vault, publisher: git?.mirror });
+  const streams = await startChangeStreams({
+    store,
+    log,
+    sse: config.sse,
+    metrics,
+    postgresUrl: isPostgresUrl(config.db) ? config.db : undefined,
+    invalidator: cache,
+  }).catch(async (error: unknown) => {
+    await git?.close();
+    await store.close();
+    throw error;
+  });
+  const service = new KvService({ store: kvStore, vault, publisher: fanOutPublishers(git?.mirror, streams.publisher) });
   const auth = authConfig
     ? await startAuth(authConfig, store, log, {
         file: config.auth.file,
@@ -79,6 +93,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       log,
       metrics: config.metrics.enabled ? metrics : undefined,
       access: auth?.access,
+      streams: streams.handler(auth?.access ?? OPEN_ACCESS),
       history: git?.history,
       plugins: [...(auth ? [auth.routes] : []), ...(audit?.plugins ?? [])],
     },
@@ -103,6 +118,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   } catch (error) {
     auth?.stop();
     await audit?.close();
+    await streams.close();
     await store.close();
     throw error;
   }
@@ -124,6 +140,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       (closing ??= (async () => {
         pruner.stop();
         auth?.stop();
+        await streams.close(); // ends every change stream so clients resume elsewhere
         // in-flight requests finish first (their keep-alive sockets are reaped as soon as they go
         // idle); past --server.shutdown-timeout the remaining sockets are cut
         const reap = setInterval(() => app.server.closeIdleConnections(), 50);
