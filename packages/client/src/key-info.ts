@@ -67,7 +67,6 @@ function field<T>(raw: Record<string, unknown>, name: string, check: (v: unknown
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 
 function asRecord(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TypeError(`invalid ${what}: not an object`);
