@@ -30,6 +30,11 @@ export interface ServerConfig {
 const str = (v: OptionValues, k: string): string => String(v[k] ?? '');
 const num = (v: OptionValues, k: string): number => Number(v[k] ?? 0);
 const bool = (v: OptionValues, k: string): boolean => v[k] === true;
+/** Socket timeouts are whole milliseconds for Node; like Go, zero or negative means none. */
+const timeout = (v: OptionValues, k: string): number => {
+  const ms = num(v, k);
+  return ms > 0 ? Math.max(1, Math.round(ms)) : 0;
+};
 
 /** Normalise `--server.base-url`: must start with `/`, trailing `/` stripped. */
 export function normalizeBaseUrl(raw: string): string {
@@ -65,10 +70,10 @@ export function buildServerConfig(v: OptionValues): ServerConfig {
     debug: bool(v, 'dbg'),
     server: {
       address: str(v, 'server.address'),
-      readTimeoutMs: num(v, 'server.read-timeout'),
-      writeTimeoutMs: num(v, 'server.write-timeout'),
-      idleTimeoutMs: num(v, 'server.idle-timeout'),
-      shutdownTimeoutMs: num(v, 'server.shutdown-timeout'),
+      readTimeoutMs: timeout(v, 'server.read-timeout'),
+      writeTimeoutMs: timeout(v, 'server.write-timeout'),
+      idleTimeoutMs: timeout(v, 'server.idle-timeout'),
+      shutdownTimeoutMs: timeout(v, 'server.shutdown-timeout'),
       baseUrl: normalizeBaseUrl(str(v, 'server.base-url')),
       pageSize: Math.max(0, num(v, 'server.page-size')),
       trustedProxies: normalizeTrustedProxies((v['server.trusted-proxies'] as string[] | undefined) ?? []),

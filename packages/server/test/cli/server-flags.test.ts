@@ -162,7 +162,17 @@ describe('stash CLI flags and environment (built bin)', () => {
     const [envPort, flagPort] = [await freePort(), await freePort()];
     const flagDb = join(dir, 'from-flag.db');
     server = runStash(
-      ['server', `--server.address=127.0.0.1:${flagPort}`, `-d`, flagDb, '--limits.body-size=100', '--limits.requests-per-sec=0'],
+      [
+        'server',
+        `--server.address=127.0.0.1:${flagPort}`,
+        `-d`,
+        flagDb,
+        '--limits.body-size=100',
+        '--limits.requests-per-sec=0',
+        // Go durations Node cannot take as they are: fractional milliseconds, negative (= no timeout)
+        '--server.write-timeout=10.0005s',
+        '--server.read-timeout=-1s',
+      ],
       { STASH_SERVER_ADDRESS: `127.0.0.1:${envPort}`, STASH_DB: join(dir, 'env-loses.db'), STASH_LIMITS_BODY_SIZE: '10' },
     );
     const url = `http://127.0.0.1:${flagPort}`;
