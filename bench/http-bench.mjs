@@ -74,6 +74,7 @@ async function startStash(db, port) {
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
+    if (performance.now() - started > 30_000) throw new Error('stash server did not answer /ping within 30 s');
     try {
       if ((await (await fetch(`${url}/ping`)).text()) === 'pong') break;
     } catch {
