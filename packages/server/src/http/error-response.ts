@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { ConflictError, DomainError } from '../domain/errors.js';
@@ -83,9 +84,20 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
  * connection (the original's Go server answers these with a bare `400 Bad Request`).
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // garbage pipelined behind a complete request: answer that request first, then close
+  // (Node keeps the in-flight response on the socket as `_httpMessage`)
+  const inflight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inflight && inflight.req.complete) {
+    if (inflight.writableFinished) socket.end();
+    else inflight.once('finish', () => socket.end());
+    return;
+  }
   // once a response went out on this connection, a second one would corrupt the stream
-  const written = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
-  if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
+  if (((socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0) > 0) {
     socket.destroy();
     return;
   }

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { httpRequest, parseRawResponse, rawRequest, type RawResponse } from './raw-http.js';
+import { httpRequest, parseRawResponse, rawExchange, rawRequest, type RawResponse } from './raw-http.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -208,6 +208,13 @@ describe('body size limit (compat 3.1 SizeLimit)', () => {
     expect(res.status).toBe(413);
     expect(await res.text()).toBe('');
     expect(await server.store.currentRevision()).toBe(before);
+  });
+
+  it('a body longer than its Content-Length: the value is Content-Length bytes, the rest is not a request', async () => {
+    const raw = await rawExchange(server.url, 'PUT /kv/lim/long HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcdef');
+    expect(parseRawResponse(raw).status).toBe(201);
+    expect(raw.toString('latin1').match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect((await server.store.get('lim/long'))?.value.toString()).toBe('abc');
   });
 
   it('a body shorter than its Content-Length (client gone) is the original\'s body read error 503', async () => {
