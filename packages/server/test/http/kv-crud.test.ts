@@ -157,3 +157,19 @@ describe('DELETE /kv/{key}', () => {
     await expectEmpty(await put('crud/re/a', '3'), 201);
   });
 });
+
+describe('secret paths without --secrets.key (compat 5.1-5.3)', () => {
+  it('refuses reads and writes with 400 secrets not configured, but deletes need no key', async () => {
+    const before = await server.store.currentRevision();
+    for (const key of ['secrets', 'secrets/db', 'app/secrets/pw', 'app/secrets']) {
+      await expectJsonError(await put(key, 'x'), 400, 'secrets not configured');
+      await expectJsonError(await fetch(kv(key)), 400, 'secrets not configured');
+    }
+    expect(await server.store.currentRevision()).toBe(before);
+    await expectEmpty(await put('app/my-secrets/x', 'not a secret path'), 201);
+
+    await server.store.apply([{ kind: 'put', key: 'old/secrets/token', value: new Uint8Array([9]), format: 'text' }]);
+    await expectEmpty(await fetch(kv('old/secrets/token'), { method: 'DELETE' }), 204);
+    await expectJsonError(await fetch(kv('old/secrets/token'), { method: 'DELETE' }), 404, 'key not found');
+  });
+});
