@@ -77,7 +77,7 @@ export class GitMirror implements ChangePublisher {
         if (committed && pulled) await pushBranch(this.repo, this.remote, this.sync);
       }
     } catch (error) {
-      // commitBatch and syncRemote handle their own failures; this guards the queue itself
+      // commitBatch, pull and push handle their own failures; this guards the queue itself
       this.log.error(`git mirror: ${describeGitError(error)}`);
       this.metrics.gitFailures.inc({ op: 'commit' });
     } finally {
@@ -102,7 +102,10 @@ export class GitMirror implements ChangePublisher {
     }
     const prepared: PreparedChange[] = [];
     for (const entry of batch) {
-      if (entry.revision <= this.lastRevision) continue;
+      // stores make revisions visible in order, so this should not happen; keep the change anyway
+      if (entry.revision <= this.lastRevision) {
+        this.log.warn(`git: revision ${entry.revision} arrived after ${this.lastRevision}, committed out of order`);
+      }
       const change = this.prepare(entry, tree);
       if (change) prepared.push(change);
     }
@@ -114,7 +117,7 @@ export class GitMirror implements ChangePublisher {
       const newTip = await this.repo.tip();
       if (!newTip) throw new Error(`branch ${this.repo.branch} vanished after fast-import`);
       this.treeTip = newTip;
-      this.lastRevision = last;
+      this.lastRevision = Math.max(this.lastRevision, last);
       await this.repo.checkout(tip, newTip);
       this.log.debug(`git: committed revisions ${first}..${last} (${prepared.length} commits)`);
       return true;
