@@ -16,8 +16,8 @@ describe.skipIf(!PG_URL)('change streams across two servers on one PostgreSQL', 
     await buildOnce();
     db = await createTestDatabase();
     [a, b] = await Promise.all([
-      startStashProcess(db.url, ['--server.shutdown-timeout=1s']),
-      startStashProcess(db.url, ['--server.shutdown-timeout=1s']),
+      startStashProcess(db.url, ['--server.shutdown-timeout=1s', '--cache.enabled']),
+      startStashProcess(db.url, ['--server.shutdown-timeout=1s', '--cache.enabled']),
     ]);
   }, 120_000);
 
@@ -54,6 +54,18 @@ describe.skipIf(!PG_URL)('change streams across two servers on one PostgreSQL', 
     expect(await put(a.url, 'cross/key', 'from-a')).toBe(201);
     await s.waitFor((x) => x.changes().length >= 1, 5000);
     expect(s.changes()[0]).toMatchObject({ key: 'cross/key', action: 'create' });
+    s.close();
+  });
+
+  it('drops a key changed on A from the read cache of B', async () => {
+    const read = async (url: string): Promise<string> => (await fetch(`${url}/kv/cached/k`)).text();
+    expect(await put(a.url, 'cached/k', 'one')).toBe(201);
+    expect(await read(b.url)).toBe('one');
+    expect(await read(b.url)).toBe('one'); // served from B's cache now
+    const s = await openStream(`${b.url}/kv/subscribe/cached/k`);
+    expect(await put(a.url, 'cached/k', 'two')).toBe(200);
+    await s.waitFor((x) => x.changes().length >= 1, 5000);
+    expect(await read(b.url)).toBe('two');
     s.close();
   });
 
