@@ -86,6 +86,15 @@ describe('stash restore --rev', () => {
     expect(await dbSnapshot()).toEqual(before);
   });
 
+  it('a missing repository or a missing --rev is a clear error', async () => {
+    const noRepo = await restore(['--db', db, '--git.path', join(tmp, 'nowhere'), '--rev', 'master']);
+    expect(noRepo.code).toBe(1);
+    expect(noRepo.stdout).toContain(`no git repository at ${join(tmp, 'nowhere')}`);
+    const noRev = await restore(base());
+    expect(noRev.code).toBe(1);
+    expect(noRev.stdout).toContain("the required flag `--rev' was not specified");
+  });
+
   it('secret keys without --secrets.key are refused before the database is touched', async () => {
     const before = await dbSnapshot();
     const result = await restore([...base(), '--rev', r1]);
