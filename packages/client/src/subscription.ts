@@ -1,35 +1,12 @@
 import { ConnectionError, ResponseError, StashError, errorFromStatus } from './errors.js';
-import { isFormat, type Format } from './formats.js';
-import { parseRfc3339 } from './key-info.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
+import { toEvent, type SubscriptionEvent } from './subscription-events.js';
 import { REVISION_HEADER } from './wire.js';
+
+export type { ChangeEvent, ResetEvent, SubscriptionEvent } from './subscription-events.js';
 
 // Node 20 lacks Symbol.asyncDispose; the registered symbol is what TS/esbuild helpers fall back to
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('Symbol.asyncDispose');
-
-/** A committed change of a key. */
-export interface ChangeEvent {
-  type: 'change';
-  key: string;
-  action: 'create' | 'update' | 'delete';
-  /** when the change was committed (whole seconds) */
-  timestamp: Date;
-  /** revision of the change (0 from servers without revisions, like the original Go server) */
-  revision: number;
-  /** format of the new value (create/update, when the server sends it) */
-  format?: Format;
-}
-
-/**
- * The server no longer has the changes since the resume point (its log was pruned): the
- * application should re-read what it cares about. Events continue after `revision`.
- */
-export interface ResetEvent {
-  type: 'reset';
-  revision: number;
-}
-
-export type SubscriptionEvent = ChangeEvent | ResetEvent;
 
 export interface SubscriptionOptions {
   /** start after this revision (replayed from the server's change log) instead of from now */
@@ -279,33 +256,6 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       this.#closed.signal.addEventListener('abort', done, { once: true });
     });
   }
-}
-
-/** A `change` or `reset` event from an SSE message; other names and malformed data are skipped. */
-export function toEvent(message: SseMessage): SubscriptionEvent | undefined {
-  let data: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(message.data);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    data = parsed as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const idRevision = /^\d+$/.test(message.lastEventId) ? Number(message.lastEventId) : 0;
-  const revision = typeof data['revision'] === 'number' ? data['revision'] : idRevision;
-  if (message.event === 'reset') return { type: 'reset', revision };
-  if (message.event !== 'change') return undefined;
-  const { key, action, timestamp, format } = data;
-  if (typeof key !== 'string' || (action !== 'create' && action !== 'update' && action !== 'delete')) return undefined;
-  let when: Date;
-  try {
-    when = parseRfc3339(String(timestamp));
-  } catch {
-    return undefined;
-  }
-  const event: ChangeEvent = { type: 'change', key, action, timestamp: when, revision };
-  if (typeof format === 'string' && isFormat(format)) event.format = format;
-  return event;
 }
 
 /** The current value of one key as `watch()` reads it: `undefined` when absent; revision 0 when unknown. */
