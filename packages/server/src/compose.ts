@@ -2,11 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/server-config.js';
 import { parseListenAddress } from './config/server-config.js';
 import { KvService } from './domain/kv-service.js';
-import { SecretsVault } from './crypto/secrets-vault.js';
 import { createApp } from './http/app.js';
-import { startAudit } from './audit/audit-runtime.js';
-import { loadAuthFile } from './auth/auth-file.js';
-import { startAuth } from './auth/auth-runtime.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { MeteredStore } from './storage/metered-store.js';
@@ -14,7 +10,6 @@ import { CachedStore } from './storage/cached-store.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
-import { startGitIntegration } from './git/git-integration.js';
 import { fanOutPublishers, startChangeStreams } from './events/change-streams.js';
 import { OPEN_ACCESS } from './http/access.js';
 import { isPostgresUrl } from './storage/open-store.js';
@@ -40,8 +35,10 @@ export interface ComposeOptions {
 /** The composition root: build store, services and HTTP app from a validated config, then listen. */
 export async function startStashServer(config: ServerConfig, options: ComposeOptions): Promise<StashServer> {
   const { log } = options;
+  // optional features load only when their flags are on: less memory and a faster start without them
   // an invalid auth file stops start-up before anything is opened
-  const authConfig = config.auth.file === '' ? undefined : await loadAuthFile(config.auth.file);
+  const authConfig =
+    config.auth.file === '' ? undefined : await (await import('./auth/auth-file.js')).loadAuthFile(config.auth.file);
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
   const store = await openStore(config.db, { sync: config.dbSync });
@@ -51,13 +48,16 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   // the read cache sits outermost, so a hit never reaches the store or its latency histogram
   const cache = config.cache.enabled ? new CachedStore(metered, { maxKeys: config.cache.maxKeys, metrics }) : undefined;
   const kvStore = cache ?? metered;
-  const vault = config.secrets.key === '' ? undefined : new SecretsVault({ masterKey: config.secrets.key });
+  const vault =
+    config.secrets.key === ''
+      ? undefined
+      : new (await import('./crypto/secrets-vault.js')).SecretsVault({ masterKey: config.secrets.key });
   if (vault && config.auth.file === '') {
     log.warn('secrets are enabled without --auth.file: every client can read and write secret values');
   }
   // git mirror: repository ready before listening; commits run behind the writes, never in them
   const git = config.git.enabled
-    ? await startGitIntegration(config.git, { log, metrics, store, vault }).catch(async (error: unknown) => {
+    ? await (await import('./git/git-integration.js')).startGitIntegration(config.git, { log, metrics, store, vault }).catch(async (error: unknown) => {
         await store.close();
         throw error;
       })
@@ -76,7 +76,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   });
   const service = new KvService({ store: kvStore, vault, publisher: fanOutPublishers(git?.mirror, streams.publisher) });
   const auth = authConfig
-    ? await startAuth(authConfig, store, log, {
+    ? await (await import('./auth/auth-runtime.js')).startAuth(authConfig, store, log, {
         file: config.auth.file,
         hotReload: config.auth.hotReload,
         loginTtlMs: config.auth.loginTtlMs,
@@ -85,7 +85,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       })
     : undefined;
   const audit = config.audit.enabled
-    ? await startAudit(config.audit, { store, access: auth?.access ?? OPEN_ACCESS, log })
+    ? await (await import('./audit/audit-runtime.js')).startAudit(config.audit, { store, access: auth?.access ?? OPEN_ACCESS, log })
     : undefined;
   const app = createApp(
     {
