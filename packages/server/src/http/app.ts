@@ -49,6 +49,8 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     // drain on close: idle keep-alive sockets go at once, in-flight requests finish (compose cuts them after the shutdown timeout)
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Go's DefaultMaxHeaderBytes: the request line counts, and keys have no length limit (compat 4.1)
+    http: { maxHeaderSize: 1 << 20 },
     genReqId: () => '',
     rewriteUrl: base
       ? (req) => {

@@ -114,6 +114,12 @@ describe('percent-decoding of the key path (compat 3.3)', () => {
     expect(res.text).toBe('raw');
   });
 
+  it('has no key length limit short of the 1 MiB header limit', async () => {
+    const key = `dec/long/${'k'.repeat(100_000)}`;
+    expect((await fetch(`${server.url}/kv/${key}`, { method: 'PUT', body: 'long' })).status).toBe(201);
+    expect(await (await fetch(`${server.url}/kv/${key}`)).text()).toBe('long');
+  });
+
   it('decodes unicode keys', async () => {
     const key = 'dec/ключ/設定/🔑';
     const res = await fetch(`${server.url}/kv/${key.split('/').map(encodeURIComponent).join('/')}`, { method: 'PUT', body: 'u' });
