@@ -157,10 +157,4 @@ describe('stash client commands (in-process)', () => {
   it('import of an unreadable or non-JSON file exits 5', async () => {
     expect((await cli(['import', '/nonexistent/file.json'])).stderr).toMatch(/cannot read .*ENOENT/);
   });
-
-  it('watch is not available until change streams land', async () => {
-    const res = await cli(['watch', 'app/*']);
-    expect(res.code).toBe(5);
-    expect(res.stderr).toMatch(/not available/);
-  });
 });
