@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { eventually, metricValue, openStream, put } from './sse-helpers.js';
@@ -98,4 +100,44 @@ describe('slow and misbehaving subscribers', () => {
     s.close();
     await eventually(async () => (await subscribers(server)) === 0);
   });
+
+  it('returns to its memory baseline after 1000 subscribers leave', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await start();
+    const { hostname, port } = new URL(server.url);
+    const heap = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return process.memoryUsage().heapUsed;
+    };
+    const round = async (): Promise<void> => {
+      const sockets = await Promise.all(
+        Array.from(
+          { length: 1000 },
+          (_, i) =>
+            new Promise<Socket>((resolve) => {
+              const socket = connect(Number(port), hostname, () => {
+                socket.write(`GET /kv/subscribe/${i % 2 ? 'mem/*' : 'mem/k'} HTTP/1.1\r\nHost: x\r\n\r\n`);
+              });
+              socket.once('data', () => resolve(socket));
+              socket.on('data', () => undefined);
+            }),
+        ),
+      );
+      await eventually(async () => (await subscribers(server)) === 1000);
+      for (let i = 0; i < 3; i++) await put(server.url, 'mem/k', String(i));
+      for (const s of sockets) s.destroy();
+      await eventually(async () => (await subscribers(server)) === 0);
+    };
+    await round(); // warm up: JIT, pools, lazily created structures
+    const before = await heap();
+    await round();
+    await round();
+    const after = await heap();
+    expect(after - before).toBeLessThan(4 * 1024 * 1024);
+  });
 });
+
