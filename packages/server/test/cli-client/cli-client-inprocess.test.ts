@@ -1,7 +1,9 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runClientCommand } from '../../src/cli/client/run.js';
 import type { CliIo } from '../../src/cli/client/terminal.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // the same commands as the spawned bin, run in-process: fast, and able to fake a terminal
 const ZK_KEY = 'cli-test-passphrase-16';
@@ -155,6 +157,17 @@ describe('stash client commands (in-process)', () => {
   });
 
   it('import of an unreadable or non-JSON file exits 5', async () => {
-    expect((await cli(['import', '/nonexistent/file.json'])).stderr).toMatch(/cannot read .*ENOENT/);
+    const missing = await cli(['import', '/nonexistent/file.json']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toMatch(/cannot read .*ENOENT/);
+    const dir = makeTempDir('stash-cli-import-');
+    try {
+      writeFileSync(join(dir, 'x.json'), 'not json');
+      const bad = await cli(['import', join(dir, 'x.json')]);
+      expect(bad.code).toBe(5);
+      expect(bad.stderr).toMatch(/not valid JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
