@@ -55,6 +55,8 @@ export interface DeleteOptions {
 export interface HistoryOptions {
   /** most entries to return (server default 50) */
   limit?: number;
+  /** decrypt `$ZK$` values (default true); false skips one Argon2id per version when only metadata is needed */
+  decrypt?: boolean;
 }
 
 /** One item of `setMany()`: a write or a delete. */
@@ -196,7 +198,7 @@ export class Client implements AsyncDisposable {
     const path = `/kv/history/${encodeKeyPath(k)}${queryString({ limit: options.limit })}`;
     const res = await this.http.send({ method: 'GET', path, key: k });
     const entries = jsonArray(res, 'history', k).map((raw) => parse(res, 'history', () => parseHistoryEntry(raw), k));
-    for (const entry of entries) entry.value = await this.#open(entry.value, k);
+    if (options.decrypt !== false) for (const entry of entries) entry.value = await this.#open(entry.value, k);
     return entries;
   }
 

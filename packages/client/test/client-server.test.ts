@@ -183,6 +183,7 @@ describe.each(ENGINES)('Client against a real server ($name)', ({ skip, db: make
     const exported = await zk.exportValues('zk/');
     expect(text(exported.items.find((i) => i.key === 'zk/batch')!.value)).toBe('batched');
     expect(text((await zk.history('zk/secret'))[0]!.value)).toBe('sk-secret-value 🔐');
+    expect(text((await zk.history('zk/secret', { decrypt: false }))[0]!.value)).toBe(stored);
     await using other = new Client(server.url, { zkKey: 'a-different-passphrase', retries: 0 });
     await expect(other.get('zk/secret')).rejects.toBeInstanceOf(DecryptionError);
   });

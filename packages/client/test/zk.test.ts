@@ -46,6 +46,16 @@ describe('ZK cross-SDK vectors', () => {
     expect(decoder.decode(await zk.decrypt(value))).toBe(expected);
   });
 
+  it('decrypts values of different salts concurrently', async () => {
+    const zk = new ZkCrypto(PASSPHRASE);
+    const [go, rust] = await Promise.all([
+      zk.decrypt(readFileSync(join(FIXTURES, 'go_encrypted.bin'), 'utf8')),
+      zk.decrypt(readFileSync(join(FIXTURES, 'rust_encrypted.bin'), 'utf8')),
+    ]);
+    expect(decoder.decode(go)).toBe(readFileSync(join(FIXTURES, 'go_plaintext.txt'), 'utf8'));
+    expect(decoder.decode(rust)).toBe(readFileSync(join(FIXTURES, 'rust_plaintext.txt'), 'utf8'));
+  });
+
   it('uses the Argon2id parameters of compat 8.1', () => {
     expect(ZK_ARGON2ID).toEqual({ iterations: 1, memorySize: 65536, parallelism: 4, hashLength: 32 });
   });

@@ -112,8 +112,10 @@ export const historyCommand: ClientCommand = {
   async run(ctx) {
     const [key = ''] = positionals(ctx, 1, 1, 'KEY');
     const limit = revisionFlag(ctx.args.flags.limit, 'limit');
-    const entries = await ctx.client().history(key, limit === undefined ? {} : { limit });
-    if (ctx.args.flags.json === true) {
+    const json = ctx.args.flags.json === true;
+    // the table shows sizes only, so ZK values are not decrypted for it (one Argon2id each)
+    const entries = await ctx.client().history(key, { decrypt: json, ...(limit === undefined ? {} : { limit }) });
+    if (json) {
       const json = entries.map((e) => ({
         revision: e.revision,
         hash: e.hash,
@@ -148,7 +150,7 @@ export const rollbackCommand: ClientCommand = {
     const to = revisionFlag(ctx.args.flags.to, 'to');
     if (to === undefined) throw new UsageError('missing --to REVISION');
     const client = ctx.client();
-    const entries = await client.history(key, { limit: 1000 });
+    const entries = await client.history(key, { limit: 1000, decrypt: false });
     const target = entries.find((e) => e.revision === to);
     if (!target || target.operation === 'delete') {
       ctx.io.err(`revision ${to} of ${key} not found in its history (or it is a delete)\n`);
