@@ -40,8 +40,9 @@ export class SseSubscriber {
     res.on('error', () => this.closed());
   }
 
+  /** False once the stream is gone or being ended (nothing more may be written). */
   get isOpen(): boolean {
-    return this.state !== 'closed';
+    return this.state !== 'closed' && !this.res.writableEnded;
   }
 
   /** Run `fn` once the stream is gone, for whatever reason. */
@@ -52,7 +53,7 @@ export class SseSubscriber {
 
   /** A committed change from the bus; `chunk` formats it (once, shared by every subscriber). */
   offer(entry: ChangeEntry, chunk: () => string): void {
-    if (this.state === 'closed' || !matchesFilter(this.options.filter, entry.key)) return;
+    if (!this.isOpen || !matchesFilter(this.options.filter, entry.key)) return;
     if (this.state === 'replay') {
       if (this.held.length >= this.options.buffer) this.overflow();
       else this.held.push(entry);
@@ -63,7 +64,7 @@ export class SseSubscriber {
 
   /** Replay one change-log entry, waiting for the socket when it is full (no queue limit applies). */
   async replay(entry: ChangeEntry): Promise<void> {
-    if (this.state !== 'replay' || entry.revision <= this.position) return;
+    if (this.state !== 'replay' || !this.isOpen || entry.revision <= this.position) return;
     this.position = entry.revision;
     if (!matchesFilter(this.options.filter, entry.key) || !this.options.principal.canRead(entry.key)) return;
     this.options.counters.sent();
@@ -77,7 +78,7 @@ export class SseSubscriber {
 
   /** The requested revision is no longer in the log: tell the client to re-list from `revision`. */
   reset(revision: number): void {
-    if (this.state === 'closed') return;
+    if (!this.isOpen) return;
     this.position = revision;
     this.res.write(formatResetEvent(revision));
   }
@@ -92,13 +93,13 @@ export class SseSubscriber {
   }
 
   heartbeat(): void {
-    if (this.state === 'closed' || this.blocked || !this.res.headersSent || this.res.writableNeedDrain) return;
+    if (!this.isOpen || this.blocked || !this.res.headersSent || this.res.writableNeedDrain) return;
     this.res.write(HEARTBEAT);
   }
 
   /** Graceful end (shutdown): the client sees a clean end of stream and resumes elsewhere. */
   end(): void {
-    if (this.state !== 'closed') this.res.end();
+    if (this.isOpen) this.res.end();
   }
 
   /** Hard stop: the socket goes away now. */
@@ -116,6 +117,7 @@ export class SseSubscriber {
   }
 
   private write(chunk: string): void {
+    if (!this.isOpen) return;
     if (this.blocked) {
       if (this.queue.length >= this.options.buffer) this.overflow();
       else this.queue.push(chunk);
@@ -130,7 +132,7 @@ export class SseSubscriber {
 
   private readonly flush = (): void => {
     this.blocked = false;
-    while (this.queue.length > 0 && this.state !== 'closed') {
+    while (this.queue.length > 0 && this.isOpen) {
       const chunk = this.queue.shift() as string;
       this.options.counters.sent();
       if (!this.res.write(chunk)) {
