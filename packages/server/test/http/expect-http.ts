@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import type { RawResponse } from './raw-http.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
+export const TEXT = 'text/plain; charset=utf-8';
 
 /** The original's rest.SendErrorJSON: status, JSON content type, `{"error":...}` plus newline. */
 export async function expectJsonError(res: Response | RawResponse, status: number, message: string): Promise<void> {
@@ -25,4 +26,14 @@ export async function expectJsonClientError(res: Response, status: number, prefi
 export async function expectEmpty(res: Response, status: number): Promise<void> {
   expect(res.status).toBe(status);
   expect(await res.text()).toBe('');
+}
+
+/** Go's http.Error: plain text with `nosniff` (404, 405, cross-origin 403). */
+export function expectPlain(res: RawResponse, status: number, body: string): void {
+  expect({ status: res.status, type: res.headers['content-type'], nosniff: res.headers['x-content-type-options'], body: res.text }).toEqual({
+    status,
+    type: TEXT,
+    nosniff: 'nosniff',
+    body,
+  });
 }
