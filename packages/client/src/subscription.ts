@@ -56,7 +56,8 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
   #queue: SubscriptionEvent[] = [];
   #failure: StashError | undefined;
   #finished = false;
-  #wakeConsumer: (() => void) | undefined;
+  #waitingConsumers: Array<() => void> = [];
+  readonly #onClientClose = (): void => this.close();
   #wakeProducer: (() => void) | undefined;
   #connected!: () => void;
   /** Resolves once the first connection is established (or the subscription ended). */
@@ -74,7 +75,8 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
     this.#highWater = options.highWaterMark ?? 256;
     this.#onError = options.onError;
     this.ready = new Promise<void>((resolve) => (this.#connected = resolve));
-    source.closeSignal?.addEventListener('abort', () => this.close(), { once: true });
+    if (source.closeSignal?.aborted) this.#fail(new StashError('client is closed'));
+    else source.closeSignal?.addEventListener('abort', this.#onClientClose, { once: true });
     void this.#run();
   }
 
@@ -119,7 +121,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       }
       if (this.#failure) throw this.#failure;
       if (this.#finished) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
+      await new Promise<void>((resolve) => this.#waitingConsumers.push(resolve));
     }
   }
 
@@ -156,7 +158,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
       else if (this.#since !== undefined) path += `${path.includes('?') ? '&' : '?'}since=${this.#since}`;
       touch();
-      const res = await this.#source.fetch(this.#source.url(path), { headers, signal: attempt.signal, cache: 'no-store' });
+      const res = await this.#source.fetch(this.#source.url(path), { headers, signal: attempt.signal });
       if (res.status !== 200) {
         const error = errorFromStatus(res.status, await res.text().catch(() => ''));
         if (FATAL_STATUS.has(res.status)) return this.#fail(error);
@@ -226,10 +228,13 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
   }
 
   #wake(who: 'consumer' | 'producer'): void {
-    const fn = who === 'consumer' ? this.#wakeConsumer : this.#wakeProducer;
-    if (who === 'consumer') this.#wakeConsumer = undefined;
-    else this.#wakeProducer = undefined;
-    fn?.();
+    if (who === 'consumer') {
+      for (const resolve of this.#waitingConsumers.splice(0)) resolve();
+      return;
+    }
+    const resolve = this.#wakeProducer;
+    this.#wakeProducer = undefined;
+    resolve?.();
   }
 
   #fail(error: StashError): void {
@@ -240,6 +245,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
 
   #finish(): void {
     this.#finished = true;
+    this.#source.closeSignal?.removeEventListener('abort', this.#onClientClose);
     this.#connected();
     this.#wake('consumer');
     this.#wake('producer');

@@ -192,4 +192,32 @@ describe('Subscription reconnects', () => {
     expect(src.calls).toHaveLength(2);
     sub.close();
   });
+
+  it('ends when its client closes, and rejects on an already closed client', async () => {
+    const clientClosed = new AbortController();
+    const s = streamResponse();
+    const src = { ...source([async () => s.response]), closeSignal: clientClosed.signal };
+    const sub = new Subscription(src, '/kv/subscribe/k');
+    await vi.advanceTimersByTimeAsync(0);
+    const pending = take(sub, 1);
+    clientClosed.abort();
+    expect(await pending).toEqual([]);
+    expect(sub.closed).toBe(true);
+    const late = new Subscription(src, '/kv/subscribe/k');
+    await expect(take(late, 1)).rejects.toThrow('client is closed');
+    expect(src.calls).toHaveLength(1);
+  });
+
+  it('wakes every pending next() call', async () => {
+    const s = streamResponse();
+    const sub = new Subscription(source([async () => s.response]), '/kv/subscribe/k');
+    await vi.advanceTimersByTimeAsync(0);
+    const it = sub[Symbol.asyncIterator]();
+    const both = Promise.all([it.next(), it.next()]);
+    s.send(change(1) + change(2));
+    const [a, b] = await both;
+    expect([a.value?.revision, b.value?.revision]).toEqual([1, 2]);
+    sub.close();
+  });
 });
+
