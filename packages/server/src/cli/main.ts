@@ -2,21 +2,32 @@ import { FlagError, formatHelp, parseOptions } from '../config/flag-parser.js';
 import { GLOBAL_OPTIONS, RESTORE_OPTIONS } from '../config/options.js';
 import { buildServerConfig } from '../config/server-config.js';
 import { createLogger } from '../logger.js';
-import { runServer } from './server-command.js';
 import { readVersion } from './version.js';
 
 const CLIENT_COMMANDS = new Set(['get', 'set', 'rm', 'ls', 'history', 'rollback', 'export', 'import', 'watch']);
+// client flags that take a separate value (`--url X get k`), so X is not taken for the command
+const CLIENT_VALUE_FLAGS = new Set(['--url', '--token', '--zk-key', '--format', '--to', '--limit', '--if-revision']);
+
+/** The first argument that is neither a flag nor the value of a client flag. */
+function firstCommand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (CLIENT_VALUE_FLAGS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
 
 /** Entry point of the `stash` bin: `server`, `restore`, or one of the client commands. */
 async function main(argv: string[]): Promise<number> {
-  const first = argv.find((a) => !a.startsWith('-'));
+  const first = firstCommand(argv);
   if (first !== undefined && CLIENT_COMMANDS.has(first)) {
     const { runClientCommand } = await import('./client/run.js');
     return runClientCommand(argv, process.env);
   }
   const version = readVersion();
   if (!process.env['GO_FLAGS_COMPLETION']) process.stdout.write(`stash ${version}\n`);
-  const isRestore = first === 'restore';
+  const isRestore = argv.includes('restore');
   const specs = isRestore ? [...GLOBAL_OPTIONS, ...RESTORE_OPTIONS] : GLOBAL_OPTIONS;
   const usage = 'stash [OPTIONS] <restore | server>';
   let parsed;
@@ -50,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       const { runRestore } = await import('./restore-command.js');
       return await runRestore(config, String(parsed.values['rev'] ?? ''), log);
     }
+    // loaded only for `server`: client commands must not pay for the server stack
+    const { runServer } = await import('./server-command.js');
     return await runServer(config, version, log);
   } catch (error) {
     log.error(error instanceof Error ? error.message : String(error));
