@@ -172,9 +172,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
       this.#retryDelay = this.#initialDelay; // connected: the next reconnect starts from scratch
       this.#connected();
       // this project's server says where the stream starts: resume there if we drop before any event
-      const start = Number(res.headers.get(REVISION_HEADER) ?? '');
-      if (this.#lastEventId === undefined && this.#since === undefined && Number.isSafeInteger(start) && start >= 0 && res.headers.has(REVISION_HEADER)) {
-        this.#since = start;
+      const start = res.headers.get(REVISION_HEADER);
+      if (this.#lastEventId === undefined && this.#since === undefined && start !== null && /^\d{1,15}$/.test(start)) {
+        this.#since = Number(start);
       }
       const parser = new SseParser(
         {
