@@ -173,4 +173,26 @@ describe('GET /kv/subscribe (compat 5.6)', () => {
       await limited.close();
     }
   });
+
+  it('answers HEAD with the stream headers and no body', async () => {
+    const res = await fetch(`${server.url}/kv/subscribe/*`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(await res.text()).toBe('');
+  });
+
+  it('serves streams under --server.base-url', async () => {
+    const based = await startTestServer(['--server.base-url', '/stash', '--server.shutdown-timeout', '300ms']);
+    try {
+      const s = await openStream(`${based.url}/stash/kv/subscribe/b/*`);
+      expect(s.status).toBe(200);
+      await fetch(`${based.url}/stash/kv/b/1`, { method: 'PUT', body: 'v' });
+      await s.waitFor((x) => x.changes().length === 1);
+      expect(s.changes()[0]?.key).toBe('b/1');
+      s.close();
+    } finally {
+      await based.close();
+    }
+  });
 });
+
