@@ -12,8 +12,12 @@ export function goJson(value: unknown): string {
 
 /** RFC 3339 with fractional seconds trimmed of trailing zeros, `Z` suffix (Go's RFC3339Nano). */
 export function rfc3339Nano(date: Date): string {
-  const iso = date.toISOString();
-  return iso.replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits ? `.${digits}Z` : 'Z'));
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ; trim trailing zero digits without a regex (hot in list)
+  if (iso.length !== 24) return iso.replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits ? `.${digits}Z` : 'Z'));
+  if (iso.charCodeAt(22) !== 0x30) return iso;
+  if (iso.charCodeAt(21) !== 0x30) return `${iso.slice(0, 22)}Z`;
+  if (iso.charCodeAt(20) !== 0x30) return `${iso.slice(0, 21)}Z`;
+  return `${iso.slice(0, 19)}Z`;
 }
 
 /** RFC 3339 in whole seconds, UTC. */

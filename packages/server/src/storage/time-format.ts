@@ -16,11 +16,38 @@ export function formatGoTime(date: Date): string {
 const STORED_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?(?:\s+[A-Z]{1,5})?(?:\s+m=\S+)?$/;
 
+const CANONICAL_SUFFIX = ' +0000 UTC';
+
+function num(s: string, from: number, len: number): number {
+  let n = 0;
+  for (let i = from; i < from + len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Fast path for what we (and the original) write: "YYYY-MM-DD HH:MM:SS[.fff…] +0000 UTC"; list reads parse two per key. */
+function parseCanonical(s: string): number {
+  if (s.length < 29 || s.charCodeAt(10) !== 0x20 || !s.endsWith(CANONICAL_SUFFIX)) return Number.NaN;
+  const fracEnd = s.length - CANONICAL_SUFFIX.length;
+  let ms = 0;
+  if (fracEnd > 19) {
+    if (s.charCodeAt(19) !== 0x2e) return Number.NaN;
+    const digits = Math.min(fracEnd - 20, 3);
+    ms = num(s, 20, digits) * 10 ** (3 - digits);
+  }
+  return Date.UTC(num(s, 0, 4), num(s, 5, 2) - 1, num(s, 8, 2), num(s, 11, 2), num(s, 14, 2), num(s, 17, 2), ms);
+}
+
 /** Parse every time layout found in Stash databases; unknown text yields the epoch, never a crash. */
 export function parseStoredTime(value: unknown): Date {
   if (value instanceof Date) return value;
   if (typeof value === 'number') return new Date(value);
   if (typeof value !== 'string') return new Date(0);
+  const fast = parseCanonical(value);
+  if (!Number.isNaN(fast)) return new Date(fast);
   const m = STORED_TIME.exec(value.trim());
   if (!m) {
     const t = Date.parse(value);
