@@ -147,8 +147,8 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         const cut = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownTimeoutMs);
         cut.unref();
         await app.close();
-        await git?.close(); // every queued commit (and push) lands before the database closes
         await audit?.close(); // the last requests' audit rows land before the database closes
+        await git?.close(); // every queued commit (and push) lands before the database closes
         clearInterval(reap);
         clearTimeout(cut);
         await store.close(); // flushes the group-commit queue, then checkpoints and closes the database
