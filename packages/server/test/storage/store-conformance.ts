@@ -278,6 +278,22 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect((await store.list({ prefix: 'bin/' })).find((m) => m.key === 'bin/all')?.size).toBe(256);
     });
 
+    it('makes revisions visible in order: a reader never sees a gap', async () => {
+      let done = false;
+      const writes = Promise.all(
+        Array.from({ length: 40 }, (_, i) => store.apply([put(`seq/${i % 4}`, `${i}`)])),
+      ).finally(() => (done = true));
+      let reads = 0;
+      while (!done || reads === 0) {
+        const seen = (await store.changesSince(0, 1000)).map((c) => c.revision);
+        expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
+        reads++;
+        await new Promise((r) => setImmediate(r)); // let the writers' I/O (and group commit) run
+      }
+      await writes;
+      expect(await store.currentRevision()).toBe(40);
+    });
+
     it('gives concurrent applies distinct consecutive revisions', async () => {
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.apply([put(`c/${i % 10}`, `v${i}`)], `w${i}`)),
