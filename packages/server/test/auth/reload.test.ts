@@ -96,7 +96,7 @@ describe('--auth.hot-reload', () => {
     expect(await put(server.url, 'admin/k', admin)).toBe(201);
     expect(await put(server.url, 'app/alice/k', { cookie: await loginCookie(server.url, 'alice', 'new-pw') })).toBe(200);
 
-    const withoutBob = BASE.replace(ALICE_HASH, NEW_HASH).replace(/  - name: bob\n(?:    .*\n|      .*\n)+/, '');
+    const withoutBob = BASE.replace(ALICE_HASH, NEW_HASH).replace(/ {2}- name: bob\n(?: {4}.*\n| {6}.*\n)+/, '');
     expect(withoutBob).not.toContain('name: bob');
     writeFileSync(file, withoutBob);
     await eventually(async () => (await put(server.url, 'bob/k', bob)) === 401, 2000);
