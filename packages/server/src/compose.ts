@@ -41,7 +41,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     config.auth.file === '' ? undefined : await (await import('./auth/auth-file.js')).loadAuthFile(config.auth.file);
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
-  const store = await openStore(config.db, { sync: config.dbSync });
+  const store = await openStore(config.db, { sync: config.dbSync, rowCache: config.cache.maxKeys });
   const metrics = new Metrics();
   // KV traffic goes through the metrics decorator; `store` stays the raw adapter for tests and tooling
   const metered = config.metrics.enabled ? new MeteredStore(store, metrics) : store;

@@ -70,6 +70,7 @@ export class KvService {
     if (secret) this.requireVault();
     const record = revision === undefined ? await this.store.get(key) : await this.store.getAt(key, revision);
     if (!record) throw new NotFoundError();
+    if (!secret) return { ...record, secret }; // the hot path: nothing to decrypt
     return { ...record, value: await this.reveal(key, record.value), secret };
   }
 

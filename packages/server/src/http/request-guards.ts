@@ -108,6 +108,16 @@ export function createRequestGuards(options: GuardOptions): {
   const limitInt = String(Math.round(options.requestsPerSec));
   const metrics = options.metrics;
   let inFlight = 0;
+  // bound histogram slots per route and status: no label hashing on the hot path
+  const timings = new Map<string, Map<number, { observe(value: number): void }>>();
+  const observe = (route: string, status: number, seconds: number): void => {
+    if (!metrics) return;
+    let byStatus = timings.get(route);
+    if (!byStatus) timings.set(route, (byStatus = new Map()));
+    let slot = byStatus.get(status);
+    if (!slot) byStatus.set(status, (slot = metrics.httpDuration.bind({ route, status: String(status) })));
+    slot.observe(seconds);
+  };
 
   // callback style: answering early means not calling done()
   const onRequest = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
@@ -140,22 +150,19 @@ export function createRequestGuards(options: GuardOptions): {
       return;
     }
     inFlight++;
-    metrics?.inFlight.set(inFlight);
+    if (metrics) metrics.inFlightNow = inFlight;
     const started = performance.now();
     let counted = true;
     const leave = (): void => {
       if (!counted) return;
       counted = false;
       inFlight--;
-      metrics?.inFlight.set(inFlight);
+      if (metrics) metrics.inFlightNow = inFlight;
     };
     req.leaveInFlight = leave;
     reply.raw.once('close', () => {
       leave();
-      metrics?.httpDuration.observe(
-        { route: req.metricsRoute || 'other', status: String(reply.raw.statusCode) },
-        (performance.now() - started) / 1000,
-      );
+      observe(req.metricsRoute || 'other', reply.raw.statusCode, (performance.now() - started) / 1000);
     });
 
     const id = req.headers['x-request-id'];

@@ -36,7 +36,11 @@ export class MeteredStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.getTiming = metrics.dbDuration.bind({ op: 'get' });
+    this.getFound = metrics.kvOperations.bind({ op: 'get', result: 'ok' });
+    this.getMissing = metrics.kvOperations.bind({ op: 'get', result: 'not_found' });
+  }
 
   get engine(): Store['engine'] {
     return this.inner.engine;
@@ -56,8 +60,25 @@ export class MeteredStore implements Store {
     }
   }
 
+  // the GET hot path: no async wrapper, no closures, label slots bound once
+  private readonly getTiming: { observe(value: number): void };
+  private readonly getFound: { inc(): void };
+  private readonly getMissing: { inc(): void };
+
   get(key: string): Promise<KeyRecord | undefined> {
-    return this.kv('get', 'get', () => this.inner.get(key), (r) => r !== undefined);
+    const start = performance.now();
+    return this.inner.get(key).then(
+      (record) => {
+        this.getTiming.observe((performance.now() - start) / 1000);
+        (record ? this.getFound : this.getMissing).inc();
+        return record;
+      },
+      (error: unknown) => {
+        this.getTiming.observe((performance.now() - start) / 1000);
+        this.metrics.kvOperations.inc({ op: 'get', result: resultOf(error) });
+        throw error;
+      },
+    );
   }
 
   getAt(key: string, revision: number): Promise<KeyRecord | undefined> {

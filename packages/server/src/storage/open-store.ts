@@ -7,6 +7,8 @@ export function isPostgresUrl(db: string): boolean {
 
 export interface OpenStoreOptions {
   sync: 'full' | 'normal';
+  /** SQLite rows kept in memory for reads (see SqliteRowCache) */
+  rowCache?: number;
 }
 
 /** Open the store the `--db` value names; adapters load lazily so SQLite users never load the PG driver. */
@@ -16,5 +18,5 @@ export async function openStore(db: string, options: OpenStoreOptions): Promise<
     return PostgresStore.connect(db);
   }
   const { SqliteStore } = await import('./sqlite-store.js');
-  return new SqliteStore({ path: db, sync: options.sync });
+  return new SqliteStore({ path: db, sync: options.sync, rowCache: options.rowCache });
 }

@@ -17,12 +17,17 @@ import {
 } from './store.js';
 import { formatGoTime, parseStoredTime } from './time-format.js';
 import { prefixUpperBound } from './prefix-range.js';
+import { SqliteRowCache } from './sqlite-row-cache.js';
+
+const DEFAULT_ROW_CACHE = 1000;
 
 export interface SqliteStoreOptions {
   /** file path, `:memory:` or a `file:` DSN */
   path: string;
   /** `full`: an acknowledged write is fsynced; `normal`: the original's trade-off */
   sync?: 'full' | 'normal';
+  /** rows kept in memory for reads (0 disables); see SqliteRowCache */
+  rowCache?: number;
 }
 
 interface KvRow {
@@ -100,6 +105,7 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly writes: GroupCommitQueue<WriteUnit, ChangeEntry[]>;
   private readonly stmt;
+  private readonly rows: SqliteRowCache;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path.startsWith('file:') ? options.path.slice(5).split('?')[0] || ':memory:' : options.path;
@@ -143,11 +149,19 @@ export class SqliteStore implements Store {
       rollbackTo: db.prepare('ROLLBACK TO unit'),
     };
     this.writes = new GroupCommitQueue((units) => this.commitGroup(units));
+    const dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.rows = new SqliteRowCache(() => dataVersion.get() as number, options.rowCache ?? DEFAULT_ROW_CACHE);
   }
 
   get(key: string): Promise<KeyRecord | undefined> {
+    if (!this.rows.enabled) {
+      const row = this.stmt.get.get(key) as KvRow | undefined;
+      return Promise.resolve(row && toRecord(row));
+    }
+    const cached = this.rows.get(key);
+    if (cached) return Promise.resolve(cached);
     const row = this.stmt.get.get(key) as KvRow | undefined;
-    return Promise.resolve(row && toRecord(row));
+    return Promise.resolve(row && this.rows.remember(toRecord(row)));
   }
 
   list(options: ListOptions = {}): Promise<KeyMeta[]> {
@@ -202,8 +216,10 @@ export class SqliteStore implements Store {
       s.commit.run();
     } catch (error) {
       if (this.db.inTransaction) s.rollback.run();
+      this.rows.clear();
       throw error;
     }
+    for (const o of outcomes) if (o.ok) for (const e of o.value) this.rows.invalidate(e.key);
     return outcomes;
   }
 
