@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
   },
 });
 const DURATION = Number(args.duration);
+const WARMUP = 2;
 const CONNECTIONS = Number(args.connections);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +104,8 @@ async function freePort() {
 
 /** One autocannon run; throws when any request failed, since a fast error is not a result. */
 async function load(name, opts) {
+  // 2 s warm-up first (JIT, caches, connection pools), then the measured run; both servers get the same
+  await autocannon({ connections: CONNECTIONS, duration: WARMUP, ...opts });
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts });
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${name}: ${failed} failed requests (${result.non2xx} non-2xx, ${result.errors} errors)`);

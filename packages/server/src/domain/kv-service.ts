@@ -98,6 +98,11 @@ export class KvService {
     return this.write(ops, actor);
   }
 
+  /** The newest committed revision: every write, on any server sharing the database, advances it. */
+  revision(): Promise<number> {
+    return this.store.currentRevision();
+  }
+
   async list(prefix = '', filter: SecretsFilter = 'all'): Promise<ListedKey[]> {
     const keys = await this.store.list({ prefix });
     const out: ListedKey[] = [];

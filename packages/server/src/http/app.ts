@@ -6,6 +6,7 @@ import { OPEN_ACCESS, type AccessControl } from './access.js';
 import { answerClientError, sendFrameworkError, sendJsonError } from './error-response.js';
 import type { HistoryProvider, StreamHandler } from './kv-context.js';
 import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
+import { ListCache } from './list-cache.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { createRequestGuards } from './request-guards.js';
 import { methodNotAllowed, notFound, redirect } from './replies.js';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
 
   registerKvRoutes(app, {
     service: deps.service,
+    listCache: new ListCache(),
     access: deps.access ?? OPEN_ACCESS,
     log: deps.log,
     baseUrl: base,

@@ -35,8 +35,14 @@ export async function listKeys(deps: KvRouteDeps, req: FastifyRequest, reply: Fa
       }
       return sendJson(reply.header('x-stash-revision', String(revision)), out);
     }
-    const keys = await deps.service.list(prefix, filter);
-    return sendJson(reply, keys.filter((k) => principal.canRead(k.key)).map(toKeyInfo));
+    const body = await deps.listCache.body(
+      prefix,
+      filter,
+      () => deps.service.revision(),
+      () => deps.service.list(prefix, filter),
+      (key) => principal.canRead(key),
+    );
+    return reply.header('content-type', JSON_CONTENT_TYPE).send(body);
   });
 }
 

@@ -4,6 +4,7 @@ import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl, AccessNeed, Principal } from './access.js';
 import { sendError } from './error-response.js';
+import type { ListCache } from './list-cache.js';
 
 /** Serves `GET /kv/subscribe/...`; provided by the change-streams module. */
 export type StreamHandler = (req: FastifyRequest, reply: FastifyReply, rawPath: string) => Promise<void>;
@@ -13,6 +14,7 @@ export type HistoryProvider = (key: string, limit: number) => Promise<HistoryEnt
 
 export interface KvRouteDeps {
   service: KvService;
+  listCache: ListCache;
   access: AccessControl;
   log: Logger;
   baseUrl: string;

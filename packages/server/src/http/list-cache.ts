@@ -1,0 +1,50 @@
+import type { ListedKey } from '../domain/kv-service.js';
+import { goJson, toKeyInfo } from './wire-format.js';
+
+interface CachedList {
+  revision: number;
+  keys: string[];
+  /** each item's JSON, so a caller's readable subset is a join, not a re-serialisation */
+  parts: string[];
+}
+
+const MAX_LISTS = 64;
+const MAX_ITEMS = 5000;
+
+/**
+ * Serialised list answers per (prefix, filter), valid while the global revision is unchanged.
+ * Every write advances the revision in the same transaction, on any server sharing the
+ * database, so a list is never served stale; the revision is read before the list, so a write
+ * racing the read only makes the entry look older than it is and it is rebuilt next time.
+ */
+export class ListCache {
+  private readonly lists = new Map<string, CachedList>();
+
+  async body(
+    prefix: string,
+    filter: string,
+    revisionNow: () => Promise<number>,
+    load: () => Promise<ListedKey[]>,
+    canRead: (key: string) => boolean,
+  ): Promise<string> {
+    const id = `${filter}\u0000${prefix}`;
+    const revision = await revisionNow();
+    let entry = this.lists.get(id);
+    if (!entry || entry.revision !== revision) {
+      const keys = await load();
+      entry = { revision, keys: keys.map((k) => k.key), parts: keys.map((k) => goJson(toKeyInfo(k)).slice(0, -1)) };
+      this.lists.delete(id);
+      if (keys.length <= MAX_ITEMS) {
+        if (this.lists.size >= MAX_LISTS) this.lists.delete(this.lists.keys().next().value as string);
+        this.lists.set(id, entry);
+      }
+    }
+    const { keys, parts } = entry;
+    let out = '';
+    for (let i = 0; i < parts.length; i++) {
+      if (!canRead(keys[i] as string)) continue;
+      out += out === '' ? parts[i] : `,${parts[i]}`;
+    }
+    return `[${out}]\n`;
+  }
+}
