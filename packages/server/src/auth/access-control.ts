@@ -91,6 +91,24 @@ export class AuthAccessControl implements AccessControl, AuthView {
     for (const [token, at] of this.revoked) if (at < cutoff) this.revoked.delete(token);
   }
 
+  // valid tokens already seen, so the hot path skips a SHA-256 per request; only hits are kept
+  // (bounded, cleared on reload), so random tokens cannot grow it, and a Map lookup reveals
+  // nothing a 401/200 does not
+  private readonly validTokens = new Map<string, AuthToken>();
+  private validTokensOf: AuthConfig | undefined;
+
+  private knownToken(presented: string): AuthToken | undefined {
+    if (this.validTokensOf !== this.live) {
+      this.validTokens.clear();
+      this.validTokensOf = this.live;
+    }
+    const hit = this.validTokens.get(presented);
+    if (hit) return hit;
+    const found = findToken(this.live, presented);
+    if (found && this.validTokens.size < 1024) this.validTokens.set(presented, found);
+    return found;
+  }
+
   private credentials(req: FastifyRequest): Credentials {
     const known = this.memo.get(req);
     if (known && known.config === this.live) return known;
@@ -98,7 +116,7 @@ export class AuthAccessControl implements AccessControl, AuthView {
     const creds: Credentials = {
       config: this.live,
       presented,
-      token: presented === undefined ? undefined : findToken(this.live, presented),
+      token: presented === undefined ? undefined : this.knownToken(presented),
       cookies: sessionCookieValues(req.headers.cookie),
     };
     this.memo.set(req, creds);

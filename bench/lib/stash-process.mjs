@@ -1,0 +1,45 @@
+// Shared by the benchmarks: start the built `stash server` on a free port and wait for `pong`.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = join(ROOT, 'packages/server/bin/stash.js');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawn `stash server` with extra flags (no rate or concurrency limit) and resolve once it answers. */
+export async function startStash(db, flags = []) {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0', ...flags],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
+    try {
+      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') return { proc, url, stop: () => stopStash(proc) };
+    } catch {
+      await sleep(5);
+    }
+  }
+}
+
+function stopStash(proc) {
+  return new Promise((resolve) => {
+    proc.once('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+}
