@@ -47,5 +47,9 @@ export async function runServer(config: ServerConfig, version: string, log: Logg
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // the original dumps goroutine stacks on SIGQUIT; Node's nearest equivalent is a diagnostic report
+    process.on('SIGQUIT', () => {
+      process.stdout.write(`${JSON.stringify(process.report.getReport(), null, 2)}\n`);
+    });
   });
 }
