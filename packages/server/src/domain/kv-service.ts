@@ -43,8 +43,14 @@ const textDecoder = new TextDecoder();
 
 /** Validate and normalise a key; an empty result is the original's 400 `key is required`. */
 export function requireKey(raw: string): string {
-  const key = normalizeKey(raw);
+  return assertValidKey(normalizeKey(raw));
+}
+
+/** The rules for an already normalised key; returns it unchanged. */
+export function assertValidKey(key: string): string {
   if (key === '') throw new ValidationError('key is required');
+  // PostgreSQL text cannot hold NUL (the original answers 500 there); refuse it on every engine
+  if (key.includes('\u0000')) throw new ValidationError('key must not contain NUL characters');
   return key;
 }
 

@@ -68,6 +68,7 @@ function parseBatch(body: unknown): BatchWrite[] {
     if (typeof item['key'] !== 'string') throw new ValidationError(`${where}: key must be a string`);
     const key = normalizeKey(item['key']);
     if (key === '') throw new ValidationError(`${where}: key is required`);
+    if (key.includes('\u0000')) throw new ValidationError(`${where}: key must not contain NUL characters`);
     if (seen.has(key)) throw new ValidationError(`${where}: duplicate key "${key}"`);
     seen.add(key);
     if (item['delete'] !== undefined && typeof item['delete'] !== 'boolean') {

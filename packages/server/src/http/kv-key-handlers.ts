@@ -1,7 +1,6 @@
 import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requireKey } from '../domain/kv-service.js';
-import { ValidationError } from '../domain/errors.js';
+import { assertValidKey, requireKey } from '../domain/kv-service.js';
 import { sendError } from './error-response.js';
 import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
@@ -22,7 +21,7 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
   const key = normalizeKey(rawKey);
   if (!(await authorize(deps, req, reply, 'read', key))) return;
   try {
-    if (key === '') throw new ValidationError('key is required');
+    assertValidKey(key);
     const at = queryParam(req, 'revision');
     const kv = await deps.service.get(key, at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter'));
     const rev = String(kv.revision);

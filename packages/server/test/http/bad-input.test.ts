@@ -41,6 +41,16 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     await expectUnchanged();
   });
 
+  it('keys with NUL characters (PostgreSQL text cannot hold them)', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await httpRequest(server.url, '/kv/a%00b', { method, body: method === 'PUT' ? 'x' : undefined });
+      await expectJsonError(res, 400, 'key must not contain NUL characters');
+    }
+    const batch = await fetch(`${server.url}/kv/`, { method: 'POST', body: JSON.stringify([{ key: 'a\u0000b', value: 'x' }]) });
+    await expectJsonClientError(batch, 400, 'invalid batch item 0: key must not contain NUL characters');
+    await expectUnchanged();
+  });
+
   const queries: Array<[string, string, string, string]> = [
     ['GET', '/kv/keep/me?revision=abc', '', 'invalid revision parameter'],
     ['GET', '/kv/keep/me?revision=-3', '', 'invalid revision parameter'],
