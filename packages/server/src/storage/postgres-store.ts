@@ -103,6 +103,15 @@ function plan(
   });
 }
 
+interface PendingWrite {
+  ops: readonly WriteOp[];
+  actor: string;
+  resolve: (entries: ChangeEntry[]) => void;
+  reject: (error: unknown) => void;
+}
+type UnitOutcome = { ok: true; entries: ChangeEntry[] } | { ok: false; error: unknown };
+const MAX_GROUP = 256;
+
 /**
  * PostgreSQL adapter. Several servers may share one database: each write transaction takes its
  * revisions from the `stash_meta` counter row, whose row lock serialises writers until commit,
@@ -169,24 +178,73 @@ export class PostgresStore implements Store {
     });
   }
 
-  async apply(ops: readonly WriteOp[], actor = ''): Promise<ChangeEntry[]> {
-    if (ops.length === 0) return [];
-    return this.sql.begin((tx) => this.applyIn(tx, ops, actor));
+  apply(ops: readonly WriteOp[], actor = ''): Promise<ChangeEntry[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, actor, resolve, reject });
+      if (!this.draining) this.drained = this.drain();
+    });
   }
 
-  private async applyIn(tx: TransactionSql, ops: readonly WriteOp[], actor: string): Promise<ChangeEntry[]> {
+  // group commit: writes arriving while a transaction runs go together into the next one,
+  // one commit (and one WAL flush) for all of them; each unit still succeeds or fails alone
+  private readonly pending: PendingWrite[] = [];
+  private draining = false;
+  private drained: Promise<void> = Promise.resolve();
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, MAX_GROUP);
+        let outcomes: UnitOutcome[];
+        try {
+          outcomes = await this.sql.begin((tx) => this.applyGroup(tx, group));
+        } catch (error) {
+          for (const unit of group) unit.reject(error);
+          continue;
+        }
+        group.forEach((unit, i) => {
+          const o = outcomes[i] as UnitOutcome;
+          if (o.ok) unit.resolve(o.entries);
+          else unit.reject(o.error);
+        });
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async applyGroup(tx: TransactionSql, group: readonly PendingWrite[]): Promise<UnitOutcome[]> {
     // the counter row lock is held until commit: the next writer (in any process) waits here.
     // Both statements are pipelined in this order, so every writer locks the counter first.
-    const keys = [...new Set(ops.map((op) => op.key))];
+    const keys = [...new Set(group.flatMap((unit) => unit.ops.map((op) => op.key)))];
     const [[counter], locked] = await Promise.all([
-      tx`UPDATE stash_meta SET value = value + ${ops.length} WHERE name = 'revision' RETURNING value`,
+      tx`SELECT value FROM stash_meta WHERE name = 'revision' FOR UPDATE`,
       tx`SELECT key, revision FROM kv WHERE key = ANY(${keys}) FOR UPDATE`,
     ]);
-    const current = new Map<string, number>(locked.map((r) => [r['key'] as string, num(r['revision'])]));
-    const entries = plan(ops, current, num(counter?.['value']) - ops.length, new Date(), actor);
+    let current = new Map<string, number>(locked.map((r) => [r['key'] as string, num(r['revision'])]));
+    let revision = num(counter?.['value']);
+    const now = new Date();
+    const outcomes: UnitOutcome[] = [];
+    const entries: ChangeEntry[] = [];
+    for (const unit of group) {
+      // checks run in memory against the locked rows plus the group's earlier units
+      const trial = new Map(current);
+      try {
+        const planned = plan(unit.ops, trial, revision, now, unit.actor);
+        revision += planned.length;
+        current = trial;
+        entries.push(...planned);
+        outcomes.push({ ok: true, entries: planned });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (entries.length === 0) return outcomes;
 
-    // every check passed: send all writes at once (one round trip while the lock is held)
-    const at = entries[0]!.timestamp;
+    // every write of the group at once (one round trip while the locks are held), in order
+    const at = now;
     const writes = entries.map((e) => {
       if (e.action === 'delete') return tx`DELETE FROM kv WHERE key = ${e.key}`;
       if (e.action === 'create') {
@@ -201,9 +259,13 @@ export class PostgresStore implements Store {
         WHERE key = ${e.key}`;
     });
     const ts = at.getTime();
-    const log = entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor }));
-    await Promise.all([...writes, tx`INSERT INTO kv_history ${tx(log)}`]);
-    return entries;
+    const log = entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor: e.actor }));
+    await Promise.all([
+      ...writes,
+      tx`INSERT INTO kv_history ${tx(log)}`,
+      tx`UPDATE stash_meta SET value = ${revision} WHERE name = 'revision'`,
+    ]);
+    return outcomes;
   }
 
   async history(key: string, limit: number): Promise<ChangeEntry[]> {
@@ -264,6 +326,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.drained; // writes already accepted commit before the pool ends
     await this.sql.end({ timeout: 5 });
   }
 }

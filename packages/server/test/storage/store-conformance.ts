@@ -309,5 +309,25 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       }
       expect(await store.currentRevision()).toBe(50);
     });
+
+    it('fails only the conflicting writes among concurrent ones, leaving no revision gap', async () => {
+      await write(put('g/base', 'v0'));
+      // every 4th write expects a revision the key never has; the others are unconditional
+      const attempts = Array.from({ length: 40 }, (_, i) =>
+        store.apply(i % 4 === 0 ? [put('g/base', `bad${i}`, 'text', 999), put(`g/side/${i}`, 'x')] : [put(`g/ok/${i}`, `v${i}`)]),
+      );
+      const settled = await Promise.allSettled(attempts);
+      settled.forEach((r, i) => {
+        if (i % 4 === 0) {
+          expect(r.status).toBe('rejected');
+          expect((r as PromiseRejectedResult).reason).toBeInstanceOf(RevisionConflictError);
+        } else expect(r.status).toBe('fulfilled');
+      });
+      const log = await store.changesSince(0, 100);
+      expect(log.map((c) => c.revision)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+      expect(await keysOf('g/side/')).toEqual([]);
+      expect(text((await store.get('g/base'))?.value)).toBe('v0');
+      expect(await store.currentRevision()).toBe(31);
+    });
   });
 }
