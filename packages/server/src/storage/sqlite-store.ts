@@ -193,14 +193,20 @@ export class SqliteStore implements Store {
       const stamp = formatGoTime(now);
       for (const unit of units) {
         const before = revision;
-        s.savepoint.run();
+        // a single op checks before it writes, so only multi-op units need a savepoint to undo
+        const guarded = unit.ops.length > 1;
+        if (guarded) s.savepoint.run();
         try {
           const entries = unit.ops.map((op) => this.applyOne(op, ++revision, now, stamp, unit.actor));
-          s.release.run();
+          if (guarded) s.release.run();
           outcomes.push({ ok: true, value: entries });
         } catch (error) {
-          s.rollbackTo.run();
-          s.release.run();
+          if (guarded) {
+            s.rollbackTo.run();
+            s.release.run();
+          } else if (!(error instanceof RevisionConflictError || error instanceof KeyNotFoundError)) {
+            throw error; // failed mid-write without a savepoint: the whole group rolls back
+          }
           revision = before; // a failed unit's revisions never became visible, so they are reused
           outcomes.push({ ok: false, error });
         }
