@@ -11,8 +11,27 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * stdout writes are synchronous syscalls for files and pipes; under load one per request costs
+ * more than the request. Lines are joined and written once per event-loop turn instead, and
+ * whatever is pending is written synchronously on exit, so nothing logged is dropped.
+ */
+function batchedStdout(): (line: string) => void {
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    process.stdout.write(chunk);
+  };
+  process.once('exit', flush);
+  return (line) => {
+    if (pending.push(line) === 1) setImmediate(flush);
+  };
+}
+
 export function createLogger(options: { debug?: boolean; write?: (line: string) => void } = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? batchedStdout();
   const emit = (level: string, message: string, requestId?: string): void => {
     write(`${stamp()} [${level}] ${message}${requestId ? ` (request ${requestId})` : ''}\n`);
   };
