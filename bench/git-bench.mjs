@@ -3,16 +3,14 @@
 // catch up, and GET throughput while commits run (a steady PUT stream next to a GET flood).
 // Usage: node bench/git-bench.mjs [--duration 10] [--connections 16] [--put-rate 200] [--out file.md]
 // Build first (`npx tsc -b`); see bench/README.md.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { sleep, startStash, stopStash } from './lib/stash-process.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'packages/server/bin/stash.js');
 const VALUE = 'v'.repeat(100);
 
 const { values: args } = parseArgs({
@@ -27,41 +25,9 @@ const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PUT_RATE = Number(args['put-rate']);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function startStash(dir, git) {
-  const port = await freePort();
-  const flags = [`--db=${join(dir, 'stash.db')}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0'];
-  if (git) flags.push('--git.enabled', `--git.path=${join(dir, 'history')}`);
-  const proc = spawn(process.execPath, [BIN, 'server', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
-    try {
-      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') break;
-    } catch {
-      await sleep(5);
-    }
-  }
-  return { proc, url };
-}
 
-async function stop(proc) {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await exited;
-}
 
 function commits(dir) {
   return Number(execFileSync('git', ['-C', join(dir, 'history'), 'rev-list', '--count', 'HEAD'], { encoding: 'utf8' }).trim());
@@ -82,7 +48,7 @@ async function run(name, opts) {
 
 async function measure(git) {
   const dir = mkdtempSync(join(tmpdir(), 'stash-git-bench-'));
-  const server = await startStash(dir, git);
+  const server = await startStash(join(dir, 'stash.db'), git ? ['--git.enabled', `--git.path=${join(dir, 'history')}`] : []);
   try {
     // 1. PUT throughput: the API never waits for git, so this is what writers see
     const puts = await run('put', { url: server.url, connections: CONNECTIONS, requests: putRequests() });
@@ -111,7 +77,7 @@ async function measure(git) {
       steadyPuts: steady['2xx'],
     };
   } finally {
-    await stop(server.proc);
+    await stopStash(server.proc);
     rmSync(dir, { recursive: true, force: true });
   }
 }

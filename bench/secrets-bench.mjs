@@ -3,16 +3,13 @@
 // 64 MiB) against GETs of a secret read before (derived key cached per salt), plus a plain key.
 // Usage: node bench/secrets-bench.mjs [--keys 32] [--duration 5] [--connections 16] [--out file.md]
 // Build first (`npm run build`); see bench/README.md. Target: warm >= 20x first-read throughput.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startStash, stopStash } from './lib/stash-process.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'packages/server/bin/stash.js');
 const MASTER = 'bench-secrets-key-0123456789';
 const VALUE = 's'.repeat(100);
 
@@ -28,44 +25,9 @@ const KEYS = Number(args.keys);
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-/** Spawn the built bin with a secrets key and wait for `pong`. */
-async function startStash(db) {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, `--secrets.key=${MASTER}`,
-      '--limits.requests-per-sec=0', '--limits.max-concurrent=0'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
-    try {
-      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') return { proc, url };
-    } catch {
-      await sleep(5);
-    }
-  }
-}
 
-async function stop(proc) {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await exited;
-}
 
 async function expectOk(res, what) {
   const body = await res.text();
@@ -105,16 +67,16 @@ const dir = mkdtempSync(join(tmpdir(), 'stash-secrets-bench-'));
 const db = join(dir, 'stash.db');
 try {
   // seed, then restart: the new process has an empty key cache, as after a deploy
-  let server = await startStash(db);
+  let server = await startStash(db, [`--secrets.key=${MASTER}`]);
   for (let i = 0; i < KEYS; i++) await expectOk(await fetch(`${server.url}/kv/bench/secrets/k${i}`, { method: 'PUT', body: VALUE }), 'seed');
   await expectOk(await fetch(`${server.url}/kv/bench/plain`, { method: 'PUT', body: VALUE }), 'seed plain');
-  await stop(server.proc);
-  server = await startStash(db);
+  await stopStash(server.proc);
+  server = await startStash(db, [`--secrets.key=${MASTER}`]);
 
   const first = await firstReads(server.url);
   const warm = await load('warm secret', `${server.url}/kv/bench/secrets/k0`);
   const plain = await load('plain key', `${server.url}/kv/bench/plain`);
-  await stop(server.proc);
+  await stopStash(server.proc);
 
   const ratio = warm.rps / first.rps;
   const lines = [

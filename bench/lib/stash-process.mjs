@@ -30,16 +30,17 @@ export async function startStash(db, flags = []) {
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`stash server exited with ${proc.exitCode}`);
     try {
-      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') return { proc, url, stop: () => stopStash(proc) };
+      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') return { proc, url, port, stop: () => stopStash(proc) };
     } catch {
       await sleep(5);
     }
   }
 }
 
-function stopStash(proc) {
-  return new Promise((resolve) => {
-    proc.once('exit', resolve);
-    proc.kill('SIGTERM');
-  });
+/** SIGTERM and wait for the exit (graceful shutdown); a process already gone resolves at once. */
+export async function stopStash(proc) {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill('SIGTERM');
+  await exited;
 }
