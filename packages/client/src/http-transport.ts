@@ -1,4 +1,5 @@
 import { fromUtf8 } from './bytes.js';
+import { abortableSleep } from './abortable-sleep.js';
 import { ConnectionError, StashError, errorFromStatus } from './errors.js';
 import { normalizeBaseUrl } from './url.js';
 
@@ -155,15 +156,7 @@ export class HttpTransport {
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#closed.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#closed.signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(ms, this.#closed.signal);
   }
 }
 

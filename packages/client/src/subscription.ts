@@ -1,4 +1,5 @@
 import { ConnectionError, ResponseError, StashError, errorFromStatus } from './errors.js';
+import { abortableSleep } from './abortable-sleep.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
 import { toEvent, type SubscriptionEvent } from './subscription-events.js';
 import { REVISION_HEADER } from './wire.js';
@@ -252,15 +253,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent>, AsyncDisp
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#closed.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#closed.signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(ms, this.#closed.signal);
   }
 }
 

@@ -1,22 +1,11 @@
 import { join } from 'node:path';
+import type { AuditEntryResponse } from '../../src/audit/audit-query-route.js';
 
 export const AUDIT_AUTH_FILE = join(import.meta.dirname, '..', 'fixtures', 'audit-auth.yml');
 export const ADMIN = { 'x-auth-token': 'audit-admin-token' };
 export const WRITER = { 'x-auth-token': 'app-writer-token' };
 
-export interface AuditEntryJson {
-  id: number;
-  timestamp: string;
-  action: string;
-  key: string;
-  actor: string;
-  actor_type: string;
-  result: string;
-  ip?: string;
-  user_agent?: string;
-  value_size?: number;
-  request_id?: string;
-}
+export type AuditEntryJson = AuditEntryResponse;
 export interface AuditAnswer {
   entries: AuditEntryJson[];
   total: number;

@@ -52,7 +52,7 @@ describe('GET /login', () => {
 describe('POST /login', () => {
   it('missing fields: 401 "Username and password are required"', async () => {
     const server = await start();
-    for (const fields of [{}, { username: 'alice' }, { password: 'alice-pw' }, { username: '', password: 'x' }]) {
+    for (const fields of [{}, { username: 'alice' }, { password: 'alice-pw' }, { username: '', password: 'x' }] as Record<string, string>[]) {
       const res = await postLogin(server.url, fields);
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 // a clean environment: the tests' git calls must not inherit a GIT_DIR from anywhere
 const gitEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
   delete env['GIT_DIR'];
   delete env['GIT_WORK_TREE'];
   return env;

@@ -7,7 +7,7 @@ import { httpRequest } from './raw-http.js';
 let server: TestServer;
 const kv = (key: string, query = ''): string => `${server.url}/kv/${key}${query}`;
 const put = (key: string, body: string | Uint8Array, headers: Record<string, string> = {}, query = ''): Promise<Response> =>
-  fetch(kv(key, query), { method: 'PUT', body, headers });
+  fetch(kv(key, query), { method: 'PUT', body: body as BodyInit, headers });
 
 beforeAll(async () => {
   server = await startTestServer();

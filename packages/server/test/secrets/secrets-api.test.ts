@@ -23,7 +23,7 @@ async function start(args: string[]): Promise<Captured> {
 }
 
 const put = (url: string, key: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${url}/kv/${key}`, { method: 'PUT', body, headers });
+  fetch(`${url}/kv/${key}`, { method: 'PUT', body: body as BodyInit, headers });
 const list = async (url: string, query = ''): Promise<Array<Record<string, unknown>>> =>
   (await fetch(`${url}/kv/${query}`)).json() as Promise<Array<Record<string, unknown>>>;
 const sealedSize = (plainBytes: number): number => 4 * Math.ceil((56 + plainBytes) / 3);
