@@ -21,7 +21,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { long: 'server.idle-timeout', env: 'STASH_SERVER_IDLE_TIMEOUT', kind: 'duration', default: '30s', group: 'server', description: 'idle timeout' },
   { long: 'server.shutdown-timeout', env: 'STASH_SERVER_SHUTDOWN_TIMEOUT', kind: 'duration', default: '5s', group: 'server', description: 'graceful shutdown timeout' },
   { long: 'server.base-url', env: 'STASH_SERVER_BASE_URL', kind: 'string', default: '', group: 'server', description: 'base URL path for reverse proxy (e.g., /stash)' },
-  { long: 'server.page-size', env: 'STASH_SERVER_PAGE_SIZE', kind: 'int', default: '50', group: 'server', description: 'keys per page in web UI (0 to disable pagination)' },
+  { long: 'server.page-size', env: 'STASH_SERVER_PAGE_SIZE', kind: 'int', default: '50', group: 'server', description: 'keys per page in web UI (0 to disable pagination; accepted, no web UI yet)' },
   { long: 'server.trusted-proxies', env: 'STASH_SERVER_TRUSTED_PROXIES', kind: 'list', default: '', group: 'server', description: 'trusted proxy IPs or CIDRs for X-Forwarded-For and X-Real-IP' },
   { long: 'limits.body-size', env: 'STASH_LIMITS_BODY_SIZE', kind: 'int', default: '1048576', group: 'limits', description: 'max request body size in bytes' },
   { long: 'limits.requests-per-sec', env: 'STASH_LIMITS_REQUESTS_PER_SEC', kind: 'float', default: '100', group: 'limits', description: 'max requests per second per client' },
