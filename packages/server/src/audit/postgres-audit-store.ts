@@ -1,31 +1,16 @@
 import type { Sql } from 'postgres';
 import { escapeLike, keyMatch, type AuditFilter, type AuditPage, type AuditRecord, type AuditStore } from './audit-store.js';
 import { toAuditEntry } from './sqlite-audit-store.js';
+import { AUDIT_LOG_TABLE } from '../storage/postgres-schema.js';
 
 const COLUMNS = 'id, timestamp, action, key, actor, actor_type, result, ip, user_agent, value_size, request_id';
-
-// the storage schema creates this table (compat 9.1); repeated here so an audit log never
-// depends on which migration ran first
-const TABLE = `CREATE TABLE IF NOT EXISTS audit_log (
-  id SERIAL PRIMARY KEY,
-  timestamp TIMESTAMPTZ NOT NULL,
-  action TEXT NOT NULL,
-  key TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  actor_type TEXT NOT NULL,
-  result TEXT NOT NULL,
-  ip TEXT,
-  user_agent TEXT,
-  value_size INTEGER,
-  request_id TEXT
-)`;
 
 /** Audit rows in PostgreSQL's `audit_log` (TIMESTAMPTZ timestamps), on the store's pool. */
 export class PostgresAuditStore implements AuditStore {
   private constructor(private readonly sql: Sql) {}
 
   static async create(sql: Sql): Promise<PostgresAuditStore> {
-    await sql.unsafe(TABLE);
+    await sql.unsafe(AUDIT_LOG_TABLE); // normally there already (storage schema); never depend on the order
     return new PostgresAuditStore(sql);
   }
 

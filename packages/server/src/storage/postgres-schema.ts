@@ -1,5 +1,20 @@
 import type { Sql, TransactionSql } from 'postgres';
 
+/** The original's audit table (compat 9.1); the audit log creates it too when it is missing. */
+export const AUDIT_LOG_TABLE = `CREATE TABLE IF NOT EXISTS audit_log (
+  id SERIAL PRIMARY KEY,
+  timestamp TIMESTAMPTZ NOT NULL,
+  action TEXT NOT NULL,
+  key TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  actor_type TEXT NOT NULL,
+  result TEXT NOT NULL,
+  ip TEXT,
+  user_agent TEXT,
+  value_size INTEGER,
+  request_id TEXT
+)`;
+
 // arbitrary but fixed: every Stash server migrating this database takes the same advisory lock
 const MIGRATION_LOCK_ID = 0x57a5_4001;
 
@@ -36,19 +51,7 @@ const STEPS: ReadonlyArray<{ present: string; ddl: string }> = [
   { present: table('idx_sessions_username'), ddl: 'CREATE INDEX IF NOT EXISTS idx_sessions_username ON sessions(username)' },
   {
     present: table('audit_log'),
-    ddl: `CREATE TABLE IF NOT EXISTS audit_log (
-      id SERIAL PRIMARY KEY,
-      timestamp TIMESTAMPTZ NOT NULL,
-      action TEXT NOT NULL,
-      key TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      actor_type TEXT NOT NULL,
-      result TEXT NOT NULL,
-      ip TEXT,
-      user_agent TEXT,
-      value_size INTEGER,
-      request_id TEXT
-    )`,
+    ddl: AUDIT_LOG_TABLE,
   },
   { present: table('idx_audit_timestamp'), ddl: 'CREATE INDEX IF NOT EXISTS idx_audit_timestamp ON audit_log(timestamp)' },
   { present: table('idx_audit_key'), ddl: 'CREATE INDEX IF NOT EXISTS idx_audit_key ON audit_log(key)' },
