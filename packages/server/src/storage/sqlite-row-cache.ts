@@ -1,5 +1,8 @@
 import type { KeyRecord } from './store.js';
 
+/** Values above this size are read from SQLite every time (16 KiB: config values are small). */
+export const MAX_CACHED_VALUE = 16 * 1024;
+
 /**
  * Recently read rows of one SQLite connection. A SQLite read costs more than the rest of a GET
  * (and a Buffer straight from the driver is slow to write to a socket), so hot keys are served
@@ -38,8 +41,12 @@ export class SqliteRowCache {
     return this.rows.get(key);
   }
 
-  /** Keep a row just read; its value is copied into a pooled buffer, which sockets write faster. */
+  /**
+   * Keep a row just read; its value is copied into a pooled buffer, which sockets write faster.
+   * Large values are not kept, so the cache stays within maxRows * MAX_CACHED_VALUE bytes.
+   */
   remember(record: KeyRecord): KeyRecord {
+    if (record.value.byteLength > MAX_CACHED_VALUE) return record;
     const kept = { ...record, value: Buffer.from(record.value) };
     if (this.rows.size >= this.maxRows) {
       const oldest = this.rows.keys().next();

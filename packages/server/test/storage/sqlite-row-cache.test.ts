@@ -53,6 +53,15 @@ describe('SQLite row cache', () => {
     expect(await server.get('k')).toBeUndefined();
   });
 
+  it('serves large values correctly without keeping them', async () => {
+    const store = open(file());
+    const big = 'x'.repeat(100_000);
+    await store.apply([{ kind: 'put', key: 'big', value: enc(big), format: 'text' }]);
+    expect(text((await store.get('big'))?.value)).toBe(big);
+    await store.apply([{ kind: 'put', key: 'big', value: enc(`${big}!`), format: 'text' }]);
+    expect(text((await store.get('big'))?.value)).toBe(`${big}!`);
+  });
+
   it('keeps at most the configured number of rows and can be turned off', async () => {
     const path = file();
     const small = open(path, 2);
