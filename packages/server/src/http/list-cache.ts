@@ -9,7 +9,8 @@ interface CachedList {
 }
 
 const MAX_LISTS = 64;
-const MAX_ITEMS = 5000;
+/** items kept over all lists (about 250 bytes each): a bound on memory, not on list size */
+const MAX_TOTAL_ITEMS = 50_000;
 
 /**
  * Serialised list answers per (prefix, filter), valid while the global revision is unchanged.
@@ -19,6 +20,7 @@ const MAX_ITEMS = 5000;
  */
 export class ListCache {
   private readonly lists = new Map<string, CachedList>();
+  private items = 0;
 
   async body(
     prefix: string,
@@ -33,10 +35,13 @@ export class ListCache {
     if (!entry || entry.revision !== revision) {
       const keys = await load();
       entry = { revision, keys: keys.map((k) => k.key), parts: keys.map((k) => goJson(toKeyInfo(k)).slice(0, -1)) };
-      this.lists.delete(id);
-      if (keys.length <= MAX_ITEMS) {
-        if (this.lists.size >= MAX_LISTS) this.lists.delete(this.lists.keys().next().value as string);
+      this.drop(id);
+      if (keys.length <= MAX_TOTAL_ITEMS) {
+        while (this.lists.size >= MAX_LISTS || this.items + keys.length > MAX_TOTAL_ITEMS) {
+          this.drop(this.lists.keys().next().value as string);
+        }
         this.lists.set(id, entry);
+        this.items += keys.length;
       }
     }
     const { keys, parts } = entry;
@@ -46,5 +51,12 @@ export class ListCache {
       out += out === '' ? parts[i] : `,${parts[i]}`;
     }
     return `[${out}]\n`;
+  }
+
+  private drop(id: string): void {
+    const old = this.lists.get(id);
+    if (!old) return;
+    this.lists.delete(id);
+    this.items -= old.keys.length;
   }
 }
