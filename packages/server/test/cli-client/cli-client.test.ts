@@ -39,6 +39,13 @@ describe('stash client commands', () => {
     expect(missing.stderr).toMatch(/not found/);
   });
 
+  it('takes flags before the command too', async () => {
+    await put('pre/flag', 'v1');
+    const get = await runCli(['--url', server.url, 'get', 'pre/flag'], { env: {} });
+    expect(get).toMatchObject({ code: 0, stdout: 'v1' });
+    expect(get.stdout).not.toMatch(/^stash /); // no server banner: it ran as a client command
+  });
+
   it('set reads the value from stdin with "-" (binary safe)', async () => {
     const bytes = Buffer.from([0, 1, 2, 255, 10, 13]);
     expect((await cli(['set', 'bin/v', '-'], bytes)).code).toBe(0);
