@@ -54,6 +54,11 @@ export function assertValidKey(key: string): string {
   return key;
 }
 
+/** assertValidKey as a test, for paths that must not throw. */
+export function isValidKey(key: string): boolean {
+  return key !== '' && !key.includes('\u0000');
+}
+
 /** The KV use cases: key rules, secrets, conditional writes, history; storage stays behind `Store`. */
 export class KvService {
   private readonly store: Store;
@@ -68,6 +73,16 @@ export class KvService {
 
   get secretsEnabled(): boolean {
     return this.vault !== undefined;
+  }
+
+  /**
+   * The current value when the store holds it in memory, without waiting; undefined means
+   * "ask get()" (secrets always do: they need decrypting), never "absent".
+   */
+  peek(key: string): KeyValue | undefined {
+    if (isSecretKey(key)) return undefined;
+    const record = this.store.peek?.(key);
+    return record && { ...record, secret: false };
   }
 
   /** Current value (decrypted for secrets), or the value as of `revision`. */

@@ -2,7 +2,7 @@ import type { HistoryEntryResponse } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
-import type { AccessControl, AccessNeed, Principal } from './access.js';
+import type { AccessControl, AccessDecision, AccessNeed, Principal } from './access.js';
 import { sendError } from './error-response.js';
 import type { ListCache } from './list-cache.js';
 
@@ -30,7 +30,11 @@ export async function authorize(
   need: AccessNeed,
   key: string,
 ): Promise<Principal | undefined> {
-  const decision = await deps.access.authorize(req, need, key);
+  return principalOrRefusal(reply, await deps.access.authorize(req, need, key));
+}
+
+/** The decision's principal, or undefined after answering 401/403 as the original's auth middleware does. */
+export function principalOrRefusal(reply: FastifyReply, decision: AccessDecision): Principal | undefined {
   if (decision.ok) return decision.principal;
   void reply
     .code(decision.status)

@@ -1,8 +1,8 @@
 import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertValidKey, requireKey } from '../domain/kv-service.js';
+import { assertValidKey, isValidKey, requireKey, type KeyValue } from '../domain/kv-service.js';
 import { sendError } from './error-response.js';
-import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
+import { authorize, principalOrRefusal, guarded, type KvRouteDeps } from './kv-context.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -19,23 +19,33 @@ function revisionHeaders(reply: FastifyReply, revision: number): FastifyReply {
 export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
   req.metricsRoute = 'kv.get';
   const key = normalizeKey(rawKey);
-  if (!(await authorize(deps, req, reply, 'read', key))) return;
+  const decision = deps.access.authorize(req, 'read', key);
+  // the hot path: a readable key whose row is in memory is answered without a single await
+  if (!(decision instanceof Promise) && decision.ok && isValidKey(key) && queryParam(req, 'revision') === undefined) {
+    const held = deps.service.peek(key);
+    if (held) return sendValue(req, reply, held);
+  }
+  if (!principalOrRefusal(reply, await decision)) return;
   try {
     assertValidKey(key);
     const at = queryParam(req, 'revision');
-    const kv = await deps.service.get(key, at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter'));
-    const rev = String(kv.revision);
-    reply.header('etag', `"${rev}"`).header('x-stash-revision', rev);
-    const inm = req.headers['if-none-match'];
-    if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) return void reply.code(304).send();
-    void reply
-      .header('content-type', FORMAT_CONTENT_TYPES[kv.format])
-      .header('content-security-policy', 'sandbox')
-      .header('x-content-type-options', 'nosniff')
-      .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
+    sendValue(req, reply, await deps.service.get(key, at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter')));
   } catch (error) {
     sendError(reply, error, 'failed to get key', deps.log);
   }
+}
+
+/** A value with its revision headers, Content-Type from its format, sandboxed; 304 when the client has it. */
+function sendValue(req: FastifyRequest, reply: FastifyReply, kv: KeyValue): void {
+  const rev = String(kv.revision);
+  reply.header('etag', `"${rev}"`).header('x-stash-revision', rev);
+  const inm = req.headers['if-none-match'];
+  if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) return void reply.code(304).send();
+  void reply
+    .header('content-type', FORMAT_CONTENT_TYPES[kv.format])
+    .header('content-security-policy', 'sandbox')
+    .header('x-content-type-options', 'nosniff')
+    .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
 }
 
 /** `PUT /kv/{key}`: 201 on create, 200 on update, empty body; conditional with If-Match / cas. */

@@ -32,6 +32,15 @@ export class CachedStore implements Store {
     this.cache = new LRUCache({ max: options.maxKeys });
   }
 
+  peek(key: string): KeyRecord | undefined {
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.options.metrics?.cacheRequests.inc({ result: 'hit' });
+      return cached;
+    }
+    return this.inner.peek?.(key); // a miss is counted by the get() that follows
+  }
+
   async get(key: string): Promise<KeyRecord | undefined> {
     const cached = this.cache.get(key);
     this.options.metrics?.cacheRequests.inc({ result: cached ? 'hit' : 'miss' });

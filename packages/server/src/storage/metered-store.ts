@@ -65,6 +65,13 @@ export class MeteredStore implements Store {
   private readonly getFound: { inc(): void };
   private readonly getMissing: { inc(): void };
 
+  /** A memory hit counts as a found get; it has no storage latency to record. */
+  peek(key: string): KeyRecord | undefined {
+    const record = this.inner.peek?.(key);
+    if (record) this.getFound.inc();
+    return record;
+  }
+
   get(key: string): Promise<KeyRecord | undefined> {
     const start = performance.now();
     return this.inner.get(key).then(

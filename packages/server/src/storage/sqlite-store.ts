@@ -146,6 +146,10 @@ export class SqliteStore implements Store {
     this.rows = new SqliteRowCache(() => dataVersion.get() as number, options.rowCache ?? DEFAULT_ROW_CACHE);
   }
 
+  peek(key: string): KeyRecord | undefined {
+    return this.rows.enabled ? this.rows.get(key) : undefined;
+  }
+
   get(key: string): Promise<KeyRecord | undefined> {
     if (!this.rows.enabled) {
       const row = this.stmt.get.get(key) as KvRow | undefined;

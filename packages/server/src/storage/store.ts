@@ -57,6 +57,11 @@ export interface ExportResult {
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   get(key: string): Promise<KeyRecord | undefined>;
+  /**
+   * The key's current record when the adapter holds it in memory, synchronously; undefined
+   * means "ask get()", not "absent". Optional: adapters without an in-memory copy omit it.
+   */
+  peek?(key: string): KeyRecord | undefined;
   /** keys ordered by updated_at descending */
   list(options?: ListOptions): Promise<KeyMeta[]>;
   /** values under a prefix, all read at one revision */
