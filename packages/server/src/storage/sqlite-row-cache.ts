@@ -23,11 +23,9 @@ export class SqliteRowCache {
     this.version = readVersion();
   }
 
-  get enabled(): boolean {
-    return this.maxRows > 0;
-  }
-
+  /** The cached row, or undefined (always, with maxRows 0: no data_version check is paid then). */
   get(key: string): KeyRecord | undefined {
+    if (this.maxRows === 0) return undefined;
     const now = performance.now();
     if (now - this.checkedAt >= this.recheckMs) {
       this.checkedAt = now;
@@ -46,7 +44,7 @@ export class SqliteRowCache {
    * Large values are not kept, so the cache stays within maxRows * MAX_CACHED_VALUE bytes.
    */
   remember(record: KeyRecord): KeyRecord {
-    if (record.value.byteLength > MAX_CACHED_VALUE) return record;
+    if (this.maxRows === 0 || record.value.byteLength > MAX_CACHED_VALUE) return record;
     const kept = { ...record, value: Buffer.from(record.value) };
     if (this.rows.size >= this.maxRows) {
       const oldest = this.rows.keys().next();

@@ -147,16 +147,12 @@ export class SqliteStore implements Store {
   }
 
   peek(key: string): KeyRecord | undefined {
-    return this.rows.enabled ? this.rows.get(key) : undefined;
+    return this.rows.get(key);
   }
 
   get(key: string): Promise<KeyRecord | undefined> {
-    if (!this.rows.enabled) {
-      const row = this.stmt.get.get(key) as KvRow | undefined;
-      return Promise.resolve(row && toRecord(row));
-    }
-    const cached = this.rows.get(key);
-    if (cached) return Promise.resolve(cached);
+    const held = this.rows.get(key);
+    if (held) return Promise.resolve(held);
     const row = this.stmt.get.get(key) as KvRow | undefined;
     return Promise.resolve(row && this.rows.remember(toRecord(row)));
   }
