@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // HTTP benchmark of the built stash server next to a bare node:http server, in one run.
-// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--pg postgres://...] [--out file.md]
+// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--cases get,list,put] [--pg postgres://...] [--out file.md]
 // Build first (`npm run build`); see bench/README.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +21,10 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     pg: { type: 'string' },
     out: { type: 'string' },
+    cases: { type: 'string', default: 'get,list,put' },
   },
 });
+const CASES = new Set(args.cases.split(','));
 const DURATION = Number(args.duration);
 const WARMUP = 2;
 const CONNECTIONS = Number(args.connections);
@@ -154,7 +156,7 @@ async function runEngine(label, db, bareUrl, bareCache) {
   const rows = [];
   try {
     await seed(server.url);
-    for (const c of cases(label)) {
+    for (const c of cases(label).filter((x) => CASES.has(x.id))) {
       const ours = await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts });
       bareCache[c.id] ??= await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts });
       rows.push({ label, name: c.name, ours, bare: bareCache[c.id] });

@@ -30,6 +30,8 @@ export interface StashServer {
 export interface ComposeOptions {
   version: string;
   log: Logger;
+  /** answer plain GETs of in-memory keys ahead of fastify (default true; always off with the audit log) */
+  fastReads?: boolean | undefined;
 }
 
 /** The composition root: build store, services and HTTP app from a validated config, then listen. */
@@ -108,6 +110,8 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       writeTimeoutMs: config.server.writeTimeoutMs,
       idleTimeoutMs: config.server.idleTimeoutMs,
       metricsToken: config.metrics.token,
+      // every audited read writes a row through the audit hook, so reads take the full chain
+      fastReads: !audit && options.fastReads !== false,
     },
   );
   const pruner = createHistoryPruner(store, config.history.retentionMs, log);

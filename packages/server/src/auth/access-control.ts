@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestIdentity } from '../http/access.js';
+import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestHeaders, RequestIdentity } from '../http/access.js';
 import { maskToken, type AuthConfig, type AuthToken, type AuthUser } from './auth-file.js';
 import { findToken, PublicPrincipal, SessionPrincipal, TokenPrincipal, type AuthView } from './principals.js';
 import type { Session, SessionStore } from './session-store.js';
@@ -25,7 +25,7 @@ export function sessionCookieValues(cookieHeader: string | undefined): string[] 
 }
 
 /** API token from `X-Auth-Token` (first) or `Authorization: Bearer`; query strings are never read. */
-export function presentedToken(req: FastifyRequest): string | undefined {
+export function presentedToken(req: RequestHeaders): string | undefined {
   const header = req.headers['x-auth-token'];
   if (typeof header === 'string' && header !== '') return header;
   const auth = req.headers.authorization;
@@ -112,15 +112,19 @@ export class AuthAccessControl implements AccessControl, AuthView {
   private credentials(req: FastifyRequest): Credentials {
     const known = this.memo.get(req);
     if (known && known.config === this.live) return known;
+    const creds = this.readCredentials(req);
+    this.memo.set(req, creds);
+    return creds;
+  }
+
+  private readCredentials(req: RequestHeaders): Credentials {
     const presented = presentedToken(req);
-    const creds: Credentials = {
+    return {
       config: this.live,
       presented,
       token: presented === undefined ? undefined : this.knownToken(presented),
       cookies: sessionCookieValues(req.headers.cookie),
     };
-    this.memo.set(req, creds);
-    return creds;
   }
 
   private session(creds: Credentials): Promise<LiveSession | undefined> | undefined {
@@ -149,6 +153,11 @@ export class AuthAccessControl implements AccessControl, AuthView {
     const pending = this.session(creds);
     if (pending) return pending.then((live) => this.decide(creds, need, key, live));
     return this.decide(creds, need, key, undefined);
+  }
+
+  authorizeNow(req: RequestHeaders, need: AccessNeed, key: string): AccessDecision | undefined {
+    const creds = this.readCredentials(req);
+    return creds.cookies.length === 0 ? this.decide(creds, need, key, undefined) : undefined;
   }
 
   // the original's steps: (1) public grant, (2) session, (3) token; 401 without a known principal

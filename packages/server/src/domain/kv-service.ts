@@ -77,12 +77,10 @@ export class KvService {
 
   /**
    * The current value when the store holds it in memory, without waiting; undefined means
-   * "ask get()" (secrets always do: they need decrypting), never "absent".
+   * "ask get()" (secrets always do: they need decrypting), never "absent". Never a secret.
    */
-  peek(key: string): KeyValue | undefined {
-    if (isSecretKey(key)) return undefined;
-    const record = this.store.peek?.(key);
-    return record && { ...record, secret: false };
+  peek(key: string): KeyRecord | undefined {
+    return isSecretKey(key) ? undefined : this.store.peek?.(key);
   }
 
   /** Current value (decrypted for secrets), or the value as of `revision`. */

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 
 /** Who is calling, as far as key access goes. */
@@ -20,10 +21,17 @@ export interface RequestIdentity {
   type: 'user' | 'token' | 'public';
 }
 
+/** What access control reads from a request: only its headers (a fastify or a raw Node request). */
+export interface RequestHeaders {
+  readonly headers: IncomingHttpHeaders;
+}
+
 /** The access-control port the HTTP layer asks; the auth module provides the real one. */
 export interface AccessControl {
   readonly enabled: boolean;
   authorize(req: FastifyRequest, need: AccessNeed, key: string): Promise<AccessDecision> | AccessDecision;
+  /** The decision when it needs no lookup (no session cookie), else undefined: ask authorize(). */
+  authorizeNow(req: RequestHeaders, need: AccessNeed, key: string): AccessDecision | undefined;
   identify(req: FastifyRequest): Promise<RequestIdentity> | RequestIdentity;
 }
 
@@ -32,4 +40,9 @@ const ALLOW: AccessDecision = { ok: true, principal: EVERYONE };
 const ANONYMOUS: RequestIdentity = { actor: 'anonymous', type: 'public' };
 
 /** Auth disabled: everything is allowed (compat 6.6). */
-export const OPEN_ACCESS: AccessControl = { enabled: false, authorize: () => ALLOW, identify: () => ANONYMOUS };
+export const OPEN_ACCESS: AccessControl = {
+  enabled: false,
+  authorize: () => ALLOW,
+  authorizeNow: () => ALLOW,
+  identify: () => ANONYMOUS,
+};

@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KvService } from '../domain/kv-service.js';
@@ -8,7 +9,9 @@ import type { HistoryProvider, StreamHandler } from './kv-context.js';
 import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
 import { ListCache } from './list-cache.js';
 import { registerMetricsRoute } from './metrics-route.js';
-import { createRequestGuards } from './request-guards.js';
+import { createFastRead, type FastRead } from './fast-read.js';
+import { GuardChain } from './guard-chain.js';
+import { guardHook } from './request-guards.js';
 import { methodNotAllowed, notFound, redirect } from './replies.js';
 import { cleanPath, splitUrl } from './route-path.js';
 
@@ -23,6 +26,11 @@ export interface AppOptions {
   writeTimeoutMs: number;
   idleTimeoutMs: number;
   metricsToken?: string | undefined;
+  /**
+   * Answer plain GETs of in-memory keys ahead of fastify (http/fast-read.ts). Off when a route
+   * group observes every request itself (the audit log).
+   */
+  fastReads?: boolean | undefined;
 }
 
 export interface AppDeps {
@@ -42,16 +50,26 @@ const OUTSIDE_BASE = '/\u0000outside-base';
 /** Build the HTTP app: global guards in the original's order, then the route groups. */
 export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   const base = options.baseUrl;
+  const access = deps.access ?? OPEN_ACCESS;
+  const chain = new GuardChain({ ...options, metrics: deps.metrics });
+  let fastRead: FastRead | undefined;
   const app = Fastify({
+    // our own server, so the fast read path sees requests before fastify does; maxHeaderSize is
+    // Go's DefaultMaxHeaderBytes: the request line counts, and keys have no length limit (compat 4.1)
+    serverFactory: (handler) => {
+      const server = createServer({ maxHeaderSize: 1 << 20 }, (req: IncomingMessage, res: ServerResponse) => {
+        if (fastRead === undefined || !fastRead(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = options.idleTimeoutMs;
+      server.requestTimeout = options.writeTimeoutMs;
+      server.headersTimeout = options.readTimeoutMs;
+      return server;
+    },
     logger: false,
     bodyLimit: options.bodyLimit,
-    keepAliveTimeout: options.idleTimeoutMs,
-    requestTimeout: options.writeTimeoutMs,
     // drain on close: idle keep-alive sockets go at once, in-flight requests finish (compose cuts them after the shutdown timeout)
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    // Go's DefaultMaxHeaderBytes: the request line counts, and keys have no length limit (compat 4.1)
-    http: { maxHeaderSize: 1 << 20 },
     genReqId: () => '',
     rewriteUrl: base
       ? (req) => {
@@ -66,16 +84,18 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     },
     clientErrorHandler: answerClientError,
   });
-  app.server.headersTimeout = options.readTimeoutMs;
 
   app.decorateRequest('clientIp', '');
   app.decorateRequest('metricsRoute', '');
   app.decorateRequest('leaveInFlight', null as unknown as () => void);
 
-  const guards = createRequestGuards({ ...options, metrics: deps.metrics });
-  app.addHook('onRequest', guards.onRequest);
+  app.addHook('onRequest', guardHook(chain));
+  app.addHook('preClose', (done) => {
+    fastRead?.disable();
+    done();
+  });
   app.addHook('onClose', (_app, done) => {
-    guards.close();
+    chain.close();
     done();
   });
 
@@ -101,7 +121,7 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   registerKvRoutes(app, {
     service: deps.service,
     listCache: new ListCache(),
-    access: deps.access ?? OPEN_ACCESS,
+    access,
     log: deps.log,
     baseUrl: base,
     streams: deps.streams,
@@ -109,5 +129,6 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   });
   if (deps.metrics) registerMetricsRoute(app, deps.metrics, options.metricsToken ?? '');
   for (const plugin of deps.plugins ?? []) plugin(app);
+  if (options.fastReads !== false) fastRead = createFastRead({ chain, service: deps.service, access, baseUrl: base });
   return app;
 }

@@ -1,6 +1,7 @@
 import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertValidKey, isValidKey, requireKey, type KeyValue } from '../domain/kv-service.js';
+import { assertValidKey, isValidKey, requireKey } from '../domain/kv-service.js';
+import type { KeyRecord } from '../storage/store.js';
 import { sendError } from './error-response.js';
 import { authorize, principalOrRefusal, guarded, type KvRouteDeps } from './kv-context.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
@@ -19,13 +20,13 @@ function revisionHeaders(reply: FastifyReply, revision: number): FastifyReply {
 export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: FastifyReply, rawKey: string): Promise<void> {
   req.metricsRoute = 'kv.get';
   const key = normalizeKey(rawKey);
-  const decision = deps.access.authorize(req, 'read', key);
-  // the hot path: a readable key whose row is in memory is answered without a single await
-  if (!(decision instanceof Promise) && decision.ok && isValidKey(key) && queryParam(req, 'revision') === undefined) {
+  // a readable key whose row is in memory is answered without a single await
+  const now = deps.access.authorizeNow(req, 'read', key);
+  if (now?.ok && isValidKey(key) && queryParam(req, 'revision') === undefined) {
     const held = deps.service.peek(key);
     if (held) return sendValue(req, reply, held);
   }
-  if (!principalOrRefusal(reply, await decision)) return;
+  if (!principalOrRefusal(reply, now ?? (await deps.access.authorize(req, 'read', key)))) return;
   try {
     assertValidKey(key);
     const at = queryParam(req, 'revision');
@@ -36,7 +37,7 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
 }
 
 /** A value with its revision headers, Content-Type from its format, sandboxed; 304 when the client has it. */
-function sendValue(req: FastifyRequest, reply: FastifyReply, kv: KeyValue): void {
+function sendValue(req: FastifyRequest, reply: FastifyReply, kv: KeyRecord): void {
   const rev = String(kv.revision);
   reply.header('etag', `"${rev}"`).header('x-stash-revision', rev);
   const inm = req.headers['if-none-match'];

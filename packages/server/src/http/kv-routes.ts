@@ -27,6 +27,11 @@ function specialSegment(rest: string, name: 'history' | 'subscribe'): number {
   return decodePathPart(rest.slice(0, slash)) === name ? slash + 1 : 0;
 }
 
+/** True when a GET of `/kv/{rest}` is a plain key read (not the list, history or a stream). */
+export function isPlainKeyPath(rest: string): boolean {
+  return rest !== '' && specialSegment(rest, 'history') === 0 && specialSegment(rest, 'subscribe') === 0;
+}
+
 /**
  * `/kv` routes with Go ServeMux semantics (compat 3.3-3.4): the raw path is cleaned and
  * percent-decoded here, so `%2A`, `%2F` and `%20` reach the key exactly as the clients sent them.

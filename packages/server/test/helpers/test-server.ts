@@ -24,7 +24,10 @@ export function makeTempDir(prefix = 'stash-test-'): string {
  * Start a real server on 127.0.0.1 and an ephemeral port, configured through the real flag
  * parser. Defaults: a fresh SQLite file, no rate limit. `args` are `stash server` flags.
  */
-export async function startTestServer(args: string[] = [], options: { log?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  args: string[] = [],
+  options: { log?: Logger; fastReads?: boolean } = {},
+): Promise<TestServer> {
   const dir = makeTempDir();
   const parsed = parseOptions(
     ['--db', join(dir, 'stash.db'), '--server.address', '127.0.0.1:0', '--limits.requests-per-sec', '0', ...args],
@@ -33,7 +36,7 @@ export async function startTestServer(args: string[] = [], options: { log?: Logg
   );
   const config = buildServerConfig(parsed.values);
   const log = options.log ?? (process.env['STASH_TEST_LOG'] ? createLogger({ debug: true }) : silentLogger);
-  const server = await startStashServer(config, { version: 'test', log });
+  const server = await startStashServer(config, { version: 'test', log, fastReads: options.fastReads });
   return {
     ...server,
     config,
