@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // HTTP benchmark of the built stash server next to a bare node:http server, in one run.
-// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--cases get,list,put] [--pg postgres://...] [--out file.md]
+// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--rounds 3] [--cases get,list,put] [--pg postgres://...] [--out file.md]
 // Build first (`npm run build`); see bench/README.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +22,16 @@ const { values: args } = parseArgs({
     pg: { type: 'string' },
     out: { type: 'string' },
     cases: { type: 'string', default: 'get,list,put' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const CASES = new Set(args.cases.split(','));
 const DURATION = Number(args.duration);
 const WARMUP = 2;
 const CONNECTIONS = Number(args.connections);
+// each case alternates stash and bare this many times: this VM drifts by ±20% over a minute, so
+// the medians of interleaved rounds compare like with like better than one long run each
+const ROUNDS = Number(args.rounds);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -114,6 +118,12 @@ async function load(name, opts) {
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+/** The round with the median requests/s (its latencies come with it). */
+function median(results) {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 async function seed(url) {
   const put = await fetch(`${url}/kv/bench/one`, { method: 'PUT', body: VALUE });
   if (!put.ok) throw new Error(`seed PUT: ${put.status}`);
@@ -157,9 +167,15 @@ async function runEngine(label, db, bareUrl, bareCache) {
   try {
     await seed(server.url);
     for (const c of cases(label).filter((x) => CASES.has(x.id))) {
-      const ours = await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts });
-      bareCache[c.id] ??= await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts });
-      rows.push({ label, name: c.name, ours, bare: bareCache[c.id] });
+      const ours = [];
+      const bare = bareCache[c.id] ?? [];
+      for (let r = 0; r < ROUNDS; r++) {
+        ours.push(await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts }));
+        // PostgreSQL rounds compare against the bare rounds of the SQLite run
+        if (!bareCache[c.id]) bare.push(await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts }));
+      }
+      bareCache[c.id] = bare;
+      rows.push({ label, name: c.name, ours: median(ours), bare: median(bare), ratios: ours.map((o, i) => o.rps / bare[i].rps) });
     }
     return { rows, startupMs: server.startupMs, rssMb: server.rssMb, rssAfterMb: await rssMb(server.proc.pid) };
   } finally {
@@ -211,14 +227,14 @@ async function main() {
   }
 
   const lines = [
-    `Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model.trim() ?? 'unknown'}), ${DURATION} s per case, ${CONNECTIONS} connections, autocannon on the same machine, load average before the run ${loadBefore}.`,
+    `Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model.trim() ?? 'unknown'}), ${ROUNDS} rounds of ${DURATION} s per case (stash and bare alternating, medians shown), ${CONNECTIONS} connections, autocannon on the same machine, load average before the run ${loadBefore}.`,
     '',
-    '| engine | case | stash req/s | p50 ms | p99 ms | bare node:http req/s | stash / bare |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| engine | case | stash req/s | p50 ms | p99 ms | bare node:http req/s | stash / bare | each round |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
     ...runs.flatMap((r) =>
       r.rows.map(
         (row) =>
-          `| ${row.label} | ${row.name} | ${fmt(row.ours.rps)} | ${fmt(row.ours.p50, 1)} | ${fmt(row.ours.p99, 1)} | ${fmt(row.bare.rps)} | ${fmt((row.ours.rps / row.bare.rps) * 100, 1)} % |`,
+          `| ${row.label} | ${row.name} | ${fmt(row.ours.rps)} | ${fmt(row.ours.p50, 1)} | ${fmt(row.ours.p99, 1)} | ${fmt(row.bare.rps)} | ${fmt((row.ours.rps / row.bare.rps) * 100, 1)} % | ${row.ratios.map((x) => `${fmt(x * 100, 0)}`).join(' / ')} % |`,
       ),
     ),
     '',
