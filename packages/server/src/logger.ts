@@ -7,8 +7,18 @@ export interface Logger {
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
-function stamp(d = new Date()): string {
-  return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+let stampSecond = -1;
+let stampText = '';
+/** Local time to the second; formatted once per second, as every write logs a line. */
+function stamp(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    const d = new Date(now);
+    stampSecond = second;
+    stampText = `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  return stampText;
 }
 
 /**
