@@ -123,6 +123,9 @@ describe('fast read path: answers exactly as the full chain', () => {
         { kind: 'put', key: 'cfg/app.json', value: Buffer.from('{"a":1}'), format: 'json' },
         { kind: 'put', key: 'cfg/plain', value: Buffer.from('plain'), format: 'text' },
         { kind: 'put', key: 'app/alice/x', value: Buffer.from('ax'), format: 'yaml' },
+        { kind: 'put', key: 'odd/a#b', value: Buffer.from('hash'), format: 'text' },
+        { kind: 'put', key: 'odd/a;b+c~d@e', value: Buffer.from('punct'), format: 'text' },
+        { kind: 'put', key: 'odd/a', value: Buffer.from('a'), format: 'text' },
       ]);
     }
     return both;
@@ -149,6 +152,11 @@ describe('fast read path: answers exactly as the full chain', () => {
     await expectSame(servers, '/kv/cfg/plain', { 'x-request-id': 'from-the-client' });
     await expectSame(servers, '/kv/cfg/plain/');
     await expectSame(servers, '/kv/cfg/missing');
+    // characters that are not escapes but mean something elsewhere in a URL
+    await expectSame(servers, '/kv/odd/a#b');
+    await expectSame(servers, '/kv/odd/a;b+c~d@e');
+    await expectSame(servers, '/KV/odd/a');
+    await expectSame(servers, '/kv//odd/a');
   });
 
   it('rate limit headers, then the 429 refusal', async () => {
