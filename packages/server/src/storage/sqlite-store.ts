@@ -224,18 +224,9 @@ export class SqliteStore implements Store {
 
   private applyOne(op: WriteOp, revision: number, now: Date, stamp: string, actor: string): ChangeEntry {
     const s = this.stmt;
-    if (op.kind === 'put' && op.ifRevision === undefined) {
-      // an unconditional put: try the update first, which most puts are (one B-tree walk, not two)
-      const value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
-      let action: ChangeAction = 'update';
-      if (s.update.run(value, op.format, stamp, revision, op.key).changes === 0) {
-        s.insert.run(op.key, value, op.format, stamp, stamp, revision);
-        action = 'create';
-      }
-      s.log.run(revision, op.key, action, op.format, value, now.getTime(), actor);
-      return { revision, key: op.key, action, format: op.format, value, timestamp: now, actor };
-    }
-    const current = s.exists.get(op.key) as number | undefined;
+    // an unconditional put skips the lookup and tries the update, which most puts are (one B-tree walk, not two)
+    const blind = op.kind === 'put' && op.ifRevision === undefined;
+    const current = blind ? undefined : (s.exists.get(op.key) as number | undefined);
     if (op.ifRevision !== undefined && op.ifRevision !== (current ?? 0)) {
       throw new RevisionConflictError(op.key, current ?? 0);
     }
@@ -249,12 +240,11 @@ export class SqliteStore implements Store {
     } else {
       value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
       format = op.format;
-      if (current === undefined) {
+      if ((blind || current !== undefined) && s.update.run(value, format, stamp, revision, op.key).changes === 1) {
+        action = 'update';
+      } else {
         s.insert.run(op.key, value, format, stamp, stamp, revision);
         action = 'create';
-      } else {
-        s.update.run(value, format, stamp, revision, op.key);
-        action = 'update';
       }
     }
     s.log.run(revision, op.key, action, format, value, now.getTime(), actor);
