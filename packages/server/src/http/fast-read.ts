@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client';
 import { isValidKey, type KvService } from '../domain/kv-service.js';
 import type { AccessControl } from './access.js';
 import { isPing, RATE_LIMITED_BODY, requestId, type GuardChain } from './guard-chain.js';
 import { isPlainKeyPath } from './kv-routes.js';
 import { cleanPath } from './route-path.js';
+import { contentHeaderPairs, revisionHeaderPairs } from './value-headers.js';
 
 export interface FastReadDeps {
   chain: GuardChain;
@@ -68,10 +69,8 @@ export function createFastRead(deps: FastReadDeps): FastRead {
       res.writeHead(503, out).end();
       return true;
     }
-    const rev = String(held.revision);
     out.push('x-request-id', requestId(headers), ...chain.appHeaders);
-    out.push('etag', `"${rev}"`, 'x-stash-revision', rev, 'content-type', FORMAT_CONTENT_TYPES[held.format]);
-    out.push('content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');
+    out.push(...revisionHeaderPairs(held.revision), ...contentHeaderPairs(held.format));
     out.push('content-length', String(held.value.byteLength));
     res.writeHead(200, out).end(held.value);
     timing.observe((performance.now() - started) / 1000);

@@ -1,16 +1,17 @@
-import { FORMAT_CONTENT_TYPES, normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidKey, isValidKey, requireKey } from '../domain/kv-service.js';
 import type { KeyRecord } from '../storage/store.js';
 import { sendError } from './error-response.js';
+import { contentHeaderPairs, revisionHeaderPairs } from './value-headers.js';
 import { authorize, principalOrRefusal, guarded, type KvRouteDeps } from './kv-context.js';
+import { setHeaderPairs } from './replies.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
 
 const EMPTY = Buffer.alloc(0);
 
 function revisionHeaders(reply: FastifyReply, revision: number): FastifyReply {
-  const rev = String(revision);
-  return reply.headers({ etag: `"${rev}"`, 'x-stash-revision': rev });
+  return setHeaderPairs(reply, revisionHeaderPairs(revision));
 }
 
 /**
@@ -38,15 +39,12 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
 
 /** A value with its revision headers, Content-Type from its format, sandboxed; 304 when the client has it. */
 function sendValue(req: FastifyRequest, reply: FastifyReply, kv: KeyRecord): void {
-  const rev = String(kv.revision);
-  reply.header('etag', `"${rev}"`).header('x-stash-revision', rev);
+  revisionHeaders(reply, kv.revision);
   const inm = req.headers['if-none-match'];
   if (typeof inm === 'string' && inm !== '' && noneMatchHits(inm, kv.revision)) return void reply.code(304).send();
-  void reply
-    .header('content-type', FORMAT_CONTENT_TYPES[kv.format])
-    .header('content-security-policy', 'sandbox')
-    .header('x-content-type-options', 'nosniff')
-    .send(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength));
+  void setHeaderPairs(reply, contentHeaderPairs(kv.format)).send(
+    Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength),
+  );
 }
 
 /** `PUT /kv/{key}`: 201 on create, 200 on update, empty body; conditional with If-Match / cas. */

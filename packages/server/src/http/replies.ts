@@ -5,6 +5,12 @@ export const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** Set headers given as name/value pairs (the shape GuardChain and value-headers produce). */
+export function setHeaderPairs(reply: FastifyReply, pairs: readonly string[]): FastifyReply {
+  for (let i = 0; i < pairs.length; i += 2) reply.header(pairs[i] as string, pairs[i + 1]);
+  return reply;
+}
+
 /** Go's http.Error: plain text with a trailing newline and `nosniff`. */
 export function plainError(reply: FastifyReply, status: number, message: string): void {
   void reply.code(status).header('content-type', TEXT).header('x-content-type-options', 'nosniff').send(`${message}\n`);

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { crossOriginRejection, isPing, RATE_LIMITED_BODY, requestId, type GuardChain } from './guard-chain.js';
-import { plainError } from './replies.js';
+import { plainError, setHeaderPairs } from './replies.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,7 +30,7 @@ export function guardHook(chain: GuardChain): (req: FastifyRequest, reply: Fasti
 
     if (chain.rateLimited) {
       const token = chain.takeToken(ip, headers);
-      for (let i = 0; i < token.headers.length; i += 2) reply.header(token.headers[i] as string, token.headers[i + 1]);
+      setHeaderPairs(reply, token.headers);
       if (token.refused) {
         void reply.code(429).type('text/plain; charset=utf-8').send(RATE_LIMITED_BODY);
         return;
@@ -56,8 +56,7 @@ export function guardHook(chain: GuardChain): (req: FastifyRequest, reply: Fasti
       return;
     }
 
-    const app = chain.appHeaders;
-    for (let i = 0; i < app.length; i += 2) reply.header(app[i] as string, app[i + 1]);
+    setHeaderPairs(reply, chain.appHeaders);
 
     if (isPing(req.method, req.originalUrl)) {
       req.metricsRoute = 'ping';
