@@ -18,6 +18,7 @@ import {
 import { formatGoTime, parseStoredTime } from './time-format.js';
 import { prefixUpperBound } from './prefix-range.js';
 import { SqliteRowCache } from './sqlite-row-cache.js';
+import { SqliteHistory, type HistoryRow } from './sqlite-history.js';
 
 const DEFAULT_ROW_CACHE = 1000;
 
@@ -40,15 +41,6 @@ interface KvRow {
 }
 /** list rows come back as arrays (better-sqlite3 raw mode): cheaper than objects at 100s of rows */
 type MetaRow = [key: string, size: number, format: string, zk: number, createdAt: unknown, updatedAt: unknown, revision: number];
-interface HistoryRow {
-  revision: number;
-  key: string;
-  action: string;
-  format: string;
-  value: Buffer | null;
-  ts: number;
-  actor: string;
-}
 interface WriteUnit {
   ops: readonly WriteOp[];
   actor: string;
@@ -99,6 +91,7 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommitQueue<WriteUnit, ChangeEntry[]>;
   private readonly stmt;
   private readonly rows: SqliteRowCache;
+  private readonly log: SqliteHistory;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path.startsWith('file:') ? options.path.slice(5).split('?')[0] || ':memory:' : options.path;
@@ -126,13 +119,14 @@ export class SqliteStore implements Store {
       update: db.prepare('UPDATE kv SET value = ?, format = ?, updated_at = ?, revision = ? WHERE key = ?'),
       delete: db.prepare('DELETE FROM kv WHERE key = ?'),
       log: db.prepare(
-        'INSERT INTO kv_history (revision, key, action, format, value, ts, actor) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO kv_history (revision, key, action, format, value, ts, actor, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      head: db.prepare('SELECT revision FROM kv_history_heads WHERE key = ?').pluck(),
+      setHead: db.prepare('INSERT OR REPLACE INTO kv_history_heads (key, revision) VALUES (?, ?)'),
+      dropHead: db.prepare('DELETE FROM kv_history_heads WHERE key = ?'),
       revision: db.prepare(`SELECT value FROM stash_meta WHERE name = 'revision'`).pluck(),
       setRevision: db.prepare(`UPDATE stash_meta SET value = ? WHERE name = 'revision'`),
       prunedThrough: db.prepare(`SELECT value FROM stash_meta WHERE name = 'pruned_through'`).pluck(),
-      history: db.prepare('SELECT * FROM kv_history WHERE key = ? ORDER BY revision DESC LIMIT ?'),
-      at: db.prepare('SELECT * FROM kv_history WHERE key = ? AND revision <= ? ORDER BY revision DESC LIMIT 1'),
       since: db.prepare('SELECT * FROM kv_history WHERE revision > ? ORDER BY revision LIMIT ?'),
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -141,6 +135,7 @@ export class SqliteStore implements Store {
       release: db.prepare('RELEASE unit'),
       rollbackTo: db.prepare('ROLLBACK TO unit'),
     };
+    this.log = new SqliteHistory(db);
     this.writes = new GroupCommitQueue((units) => this.commitGroup(units));
     const dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.rows = new SqliteRowCache(() => dataVersion.get() as number, options.rowCache ?? DEFAULT_ROW_CACHE);
@@ -224,39 +219,46 @@ export class SqliteStore implements Store {
 
   private applyOne(op: WriteOp, revision: number, now: Date, stamp: string, actor: string): ChangeEntry {
     const s = this.stmt;
-    // an unconditional put skips the lookup and tries the update, which most puts are (one B-tree walk, not two)
-    const blind = op.kind === 'put' && op.ifRevision === undefined;
-    const current = blind ? undefined : (s.exists.get(op.key) as number | undefined);
+    const current = s.exists.get(op.key) as number | undefined;
     if (op.ifRevision !== undefined && op.ifRevision !== (current ?? 0)) {
       throw new RevisionConflictError(op.key, current ?? 0);
     }
+    // the entry links to the key's previous one: its kv row's revision, or a deleted key's head
+    let prev: number | null = current ?? null;
     let action: ChangeAction;
     let format: Format = 'text';
     let value: Buffer | null = null;
     if (op.kind === 'delete') {
       if (current === undefined) throw new KeyNotFoundError(op.key);
       s.delete.run(op.key);
+      s.setHead.run(op.key, revision);
       action = 'delete';
     } else {
       value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
       format = op.format;
-      if ((blind || current !== undefined) && s.update.run(value, format, stamp, revision, op.key).changes === 1) {
+      if (current !== undefined) {
+        s.update.run(value, format, stamp, revision, op.key);
         action = 'update';
       } else {
         s.insert.run(op.key, value, format, stamp, stamp, revision);
         action = 'create';
+        const head = s.head.get(op.key) as number | undefined;
+        if (head !== undefined) {
+          prev = head;
+          s.dropHead.run(op.key);
+        }
       }
     }
-    s.log.run(revision, op.key, action, format, value, now.getTime(), actor);
+    s.log.run(revision, op.key, action, format, value, now.getTime(), actor, prev);
     return { revision, key: op.key, action, format, value, timestamp: now, actor };
   }
 
   history(key: string, limit: number): Promise<ChangeEntry[]> {
-    return Promise.resolve((this.stmt.history.all(key, limit) as HistoryRow[]).map(toChange));
+    return Promise.resolve(this.log.list(key, limit).map(toChange));
   }
 
   async getAt(key: string, revision: number): Promise<KeyRecord | undefined> {
-    const row = this.stmt.at.get(key, revision) as HistoryRow | undefined;
+    const row = this.log.at(key, revision);
     if (row) {
       if (row.action === 'delete' || row.value === null) return undefined;
       const ts = new Date(row.ts);
@@ -283,21 +285,9 @@ export class SqliteStore implements Store {
 
   pruneHistory(before: Date, keepPerKey: number): Promise<number> {
     const prune = this.db.transaction(() => {
-      const doomed = this.db
-        .prepare(
-          `SELECT revision FROM (
-             SELECT revision, ts, row_number() OVER (PARTITION BY key ORDER BY revision DESC) AS rn FROM kv_history
-           ) WHERE ts < ? AND rn > ?`,
-        )
-        .pluck()
-        .all(before.getTime(), keepPerKey) as number[];
+      const doomed = this.log.prune(before.getTime(), keepPerKey); // newest first
       if (doomed.length === 0) return 0;
-      const del = this.db.prepare('DELETE FROM kv_history WHERE revision = ?');
-      for (const rev of doomed) del.run(rev);
-      const top = Math.max(...doomed);
-      this.db
-        .prepare(`UPDATE stash_meta SET value = max(value, ?) WHERE name = 'pruned_through'`)
-        .run(top);
+      this.db.prepare(`UPDATE stash_meta SET value = max(value, ?) WHERE name = 'pruned_through'`).run(doomed[0]);
       return doomed.length;
     });
     return Promise.resolve(prune.immediate());

@@ -217,6 +217,28 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(await store.history('never', 10)).toEqual([]);
     });
 
+    it('keeps one history across a delete and a re-create, in a batch too', async () => {
+      await write(put('r', 'v1'));
+      await write(del('r'));
+      await write(put('r', 'v2'), put('s', 's1'));
+      await write(del('r'), del('s'));
+      await write(put('s', 's2'));
+      expect((await store.history('r', 10)).map((e) => [e.revision, e.action, text(e.value)])).toEqual([
+        [5, 'delete', undefined],
+        [3, 'create', 'v2'],
+        [2, 'delete', undefined],
+        [1, 'create', 'v1'],
+      ]);
+      expect((await store.history('s', 10)).map((e) => [e.revision, e.action])).toEqual([
+        [7, 'create'],
+        [6, 'delete'],
+        [4, 'create'],
+      ]);
+      expect(text((await store.getAt('r', 4))?.value)).toBe('v2');
+      expect(await store.getAt('r', 2)).toBeUndefined();
+      expect(text((await store.getAt('s', 5))?.value)).toBe('s1');
+    });
+
     it('reads a key as of a revision', async () => {
       await write(put('k', 'v1'));
       await write(put('k', 'v2', 'json'));
@@ -262,6 +284,21 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       expect(await store.getAt('busy', 5)).toBeUndefined();
       expect(text((await store.getAt('busy', 6))?.value)).toBe('v6');
       expect(text((await store.get('busy'))?.value)).toBe('v15');
+    });
+
+    it('prunes a deleted key down to its newest entries, and its history still starts at the delete', async () => {
+      for (let i = 1; i <= 4; i++) await write(put('gone', `g${i}`)); // 1..4
+      await write(del('gone')); // 5
+      await write(put('stay', 's')); // 6
+      expect(await store.pruneHistory(new Date(Date.now() + 60_000), 2)).toBe(3);
+      expect((await store.history('gone', 10)).map((e) => [e.revision, e.action])).toEqual([
+        [5, 'delete'],
+        [4, 'update'],
+      ]);
+      expect((await store.history('stay', 10)).map((e) => e.revision)).toEqual([6]);
+      await write(put('gone', 'back')); // 7
+      expect((await store.history('gone', 10)).map((e) => e.revision)).toEqual([7, 5, 4]);
+      expect(await store.oldestRetainedRevision()).toBe(4);
     });
 
     it('round-trips binary values byte for byte', async () => {

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { WriteOp } from '../../src/storage/store.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { makeTempDir } from '../helpers/test-server.js';
 import { describeStoreConformance } from './store-conformance.js';
@@ -18,6 +20,9 @@ function openTemp(): { store: SqliteStore; dispose(): Promise<void> } {
 }
 
 describeStoreConformance('sqlite', () => Promise.resolve(openTemp()));
+
+const put = (key: string, value: string): WriteOp => ({ kind: 'put', key, value: Buffer.from(value), format: 'text' });
+const del = (key: string): WriteOp => ({ kind: 'delete', key });
 
 describe('SqliteStore specifics', () => {
   let fixture: ReturnType<typeof openTemp> | undefined;
@@ -51,5 +56,56 @@ describe('SqliteStore specifics', () => {
     expect(await second.get('k')).toMatchObject({ revision: 1, format: 'json' });
     expect(await second.currentRevision()).toBe(1);
     expect((await second.apply([{ kind: 'delete', key: 'k' }]))[0]?.revision).toBe(2);
+  });
+
+  it('appends change-log entries in revision order, each linked to its key\'s previous one', async () => {
+    fixture = openTemp();
+    const { store } = fixture;
+    for (const op of [put('a', '1'), put('b', '1'), put('a', '2'), del('a'), put('c', '1'), del('c'), put('c', '2')]) {
+      await store.apply([op]);
+    }
+    const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kv_history'`);
+    expect(indexes.pluck().all()).toEqual(['idx_kv_history_ts']);
+    expect(store.db.prepare('SELECT revision, key, prev FROM kv_history ORDER BY revision').raw().all()).toEqual([
+      [1, 'a', null],
+      [2, 'b', null],
+      [3, 'a', 1],
+      [4, 'a', 3],
+      [5, 'c', null],
+      [6, 'c', 5],
+      [7, 'c', 6],
+    ]);
+    // only a deleted key needs a head of its own; a live key's kv row names its newest entry
+    expect(store.db.prepare('SELECT key, revision FROM kv_history_heads').raw().all()).toEqual([['a', 4]]);
+  });
+
+  it('links the change log of a database written before the links, and drops its key index', async () => {
+    const dir = makeTempDir('stash-store-');
+    const path = join(dir, 'stash.db');
+    const first = new SqliteStore({ path });
+    const ops = [put('k1', 'a'), put('k2', 'b'), put('k1', 'c'), del('k2'), put('k3', 'd'), del('k3'), put('k3', 'e'), put('k1', 'f')];
+    for (const op of ops) await first.apply([op], 'old');
+    const keys = ['k1', 'k2', 'k3'];
+    const histories = await Promise.all(keys.map((k) => first.history(k, 10)));
+    await first.close();
+    // the earlier layout: no links, no heads, an index on (key, revision)
+    const raw = new Database(path);
+    raw.exec(`DROP TABLE kv_history_heads; ALTER TABLE kv_history DROP COLUMN prev;
+      CREATE INDEX idx_kv_history_key ON kv_history(key, revision);`);
+    raw.close();
+
+    const second = new SqliteStore({ path });
+    fixture = { store: second, dispose: async () => { await second.close(); rmSync(dir, { recursive: true, force: true }); } };
+    expect(await Promise.all(keys.map((k) => second.history(k, 10)))).toEqual(histories);
+    expect(histories.map((h) => h.length)).toEqual([3, 2, 3]);
+    expect(await second.getAt('k3', 6)).toBeUndefined(); // deleted at 6
+    expect(Buffer.from((await second.getAt('k1', 7))?.value ?? []).toString()).toBe('c');
+    const index = second.db.prepare(`SELECT name FROM sqlite_master WHERE name = 'idx_kv_history_key'`).get();
+    expect(index).toBeUndefined();
+    // new entries continue the old chains
+    await second.apply([del('k1')]);
+    await second.apply([put('k2', 'again')]);
+    expect((await second.history('k1', 10)).map((e) => e.revision)).toEqual([9, 8, 3, 1]);
+    expect((await second.history('k2', 10)).map((e) => e.revision)).toEqual([10, 4, 2]);
   });
 });
