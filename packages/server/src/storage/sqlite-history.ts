@@ -1,5 +1,8 @@
 import type { Database } from 'better-sqlite3';
 
+/** Links `at` follows before it scans the table down from the revision instead. */
+const AT_WALK_LIMIT = 256;
+
 /** A change-log row as stored; `prev` links to the same key's previous entry. */
 export interface HistoryRow {
   revision: number;
@@ -25,6 +28,9 @@ export class SqliteHistory {
       current: db.prepare<[string], number>('SELECT revision FROM kv WHERE key = ?').pluck(),
       head: db.prepare<[string], number>('SELECT revision FROM kv_history_heads WHERE key = ?').pluck(),
       newestFirst: db.prepare('SELECT revision, key, ts FROM kv_history ORDER BY revision DESC').raw(),
+      scanDown: db.prepare<[number, string], HistoryRow>(
+        'SELECT * FROM kv_history WHERE revision <= ? AND key = ? ORDER BY revision DESC LIMIT 1',
+      ),
     };
   }
 
@@ -35,10 +41,17 @@ export class SqliteHistory {
     return rows;
   }
 
-  /** The key's newest entry at or below `revision`. */
+  /**
+   * The key's newest entry at or below `revision`. Only a key with many later entries has a long
+   * walk, and such a busy key's entries lie close together, so past AT_WALK_LIMIT links a scan of
+   * the table down from `revision` finds the entry sooner.
+   */
   at(key: string, revision: number): HistoryRow | undefined {
     let row = this.newest(key);
-    while (row && row.revision > revision) row = this.previous(row);
+    for (let steps = 0; row && row.revision > revision; steps++) {
+      if (steps === AT_WALK_LIMIT) return this.stmt.scanDown.get(revision, key);
+      row = this.previous(row);
+    }
     return row;
   }
 

@@ -108,4 +108,19 @@ describe('SqliteStore specifics', () => {
     expect((await second.history('k1', 10)).map((e) => e.revision)).toEqual([9, 8, 3, 1]);
     expect((await second.history('k2', 10)).map((e) => e.revision)).toEqual([10, 4, 2]);
   });
+
+  it('reads far back in a busy key\'s history, past the walk of its links', async () => {
+    fixture = openTemp();
+    const { store } = fixture;
+    await store.apply([put('busy', 'first')]); // 1
+    await store.apply([put('quiet', 'q')]); // 2
+    await store.apply([put('busy', 'second')]); // 3
+    for (let i = 0; i < 300; i++) await store.apply([put('busy', `v${i}`)]); // 4..303
+    await store.apply([del('quiet')]); // 304
+    expect(Buffer.from((await store.getAt('busy', 2))!.value).toString()).toBe('first');
+    expect((await store.getAt('busy', 3))?.revision).toBe(3);
+    expect(Buffer.from((await store.getAt('busy', 150))!.value).toString()).toBe('v146');
+    expect(await store.getAt('busy', 0)).toBeUndefined();
+    expect((await store.getAt('quiet', 303))?.revision).toBe(2);
+  });
 });
