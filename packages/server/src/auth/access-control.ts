@@ -58,6 +58,8 @@ export class AuthAccessControl implements AccessControl, AuthView {
   readonly enabled = true;
   private live: AuthConfig;
   private readonly revoked = new Map<string, number>();
+  /** sessions this server has let in, with their expiry: the ones a logout elsewhere must reach */
+  private readonly admitted = new Map<string, number>();
   private readonly memo = new WeakMap<FastifyRequest, Credentials>();
 
   constructor(
@@ -83,6 +85,27 @@ export class AuthAccessControl implements AccessControl, AuthView {
   /** Mark a session ended (logout) so live streams stop at once. */
   revoke(sessionToken: string): void {
     this.revoked.set(sessionToken, Date.now());
+  }
+
+  /**
+   * Revoke the admitted sessions whose row is gone: another server on the same database logged
+   * them out (or the reloader dropped their user). Open streams stop at the next event, as after
+   * a logout here. Returns how many were revoked.
+   */
+  async recheckSessions(): Promise<number> {
+    const now = Date.now();
+    for (const [token, expiresAt] of this.admitted) if (expiresAt <= now || this.revoked.has(token)) this.admitted.delete(token);
+    if (this.admitted.size === 0) return 0;
+    const tokens = [...this.admitted.keys()];
+    const live = await this.sessions.existing(tokens);
+    let ended = 0;
+    for (const token of tokens) {
+      if (live.has(token)) continue;
+      this.revoke(token);
+      this.admitted.delete(token);
+      ended++;
+    }
+    return ended;
   }
 
   /** Forget revocations older than `maxAgeMs` (their sessions have expired by then). */
@@ -144,7 +167,11 @@ export class AuthAccessControl implements AccessControl, AuthView {
   /** The principal lists and streams filter with: known token, else valid session, else public. */
   private principal(creds: Credentials, live: LiveSession | undefined): Principal {
     if (creds.token && creds.presented !== undefined) return new TokenPrincipal(this, creds.token, maskToken(creds.presented));
-    if (live) return new SessionPrincipal(this, live.session.token, live.user, live.session.expiresAt.getTime());
+    if (live) {
+      const expiresAt = live.session.expiresAt.getTime();
+      this.admitted.set(live.session.token, expiresAt);
+      return new SessionPrincipal(this, live.session.token, live.user, expiresAt);
+    }
     return new PublicPrincipal(this);
   }
 

@@ -9,6 +9,8 @@ import { LoginLimiter } from './login-limiter.js';
 import { openSessionStore, type SessionStore } from './session-store.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60_000;
+/** How soon a logout on another server sharing the database reaches this server's open streams. */
+export const SESSION_RECHECK_MS = 5_000;
 
 export interface AuthRuntimeOptions {
   file: string;
@@ -30,7 +32,8 @@ export interface AuthRuntime {
 
 /**
  * Wire auth for a loaded config: sessions on the raw store, access control, login routes,
- * expired-session cleanup (now and hourly), SIGHUP reload, and the file watcher with `hotReload`.
+ * expired-session cleanup (now and hourly), a recheck of admitted sessions every few seconds (a
+ * logout on another server), SIGHUP reload, and the file watcher with `hotReload`.
  */
 export async function startAuth(config: AuthConfig, store: Store, log: Logger, options: AuthRuntimeOptions): Promise<AuthRuntime> {
   const sessions = await openSessionStore(store);
@@ -49,6 +52,10 @@ export async function startAuth(config: AuthConfig, store: Store, log: Logger, o
   cleanup();
   const timer = setInterval(cleanup, CLEANUP_INTERVAL_MS);
   timer.unref();
+  const recheck = setInterval(() => {
+    access.recheckSessions().catch((error: unknown) => log.warn(`session recheck failed: ${(error as Error).message}`));
+  }, SESSION_RECHECK_MS);
+  recheck.unref();
 
   const onHangup = (): void => {
     log.info('SIGHUP received, reloading auth config');
@@ -74,6 +81,7 @@ export async function startAuth(config: AuthConfig, store: Store, log: Logger, o
     }),
     stop: () => {
       clearInterval(timer);
+      clearInterval(recheck);
       process.off('SIGHUP', onHangup);
       reloader.stop();
     },

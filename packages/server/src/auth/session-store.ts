@@ -20,6 +20,8 @@ export interface SessionStore {
   deleteForUsers(usernames: readonly string[]): Promise<number>;
   /** drop expired rows; returns how many went */
   deleteExpired(now?: Date): Promise<number>;
+  /** which of these tokens still have a row (expired or not): the rest were logged out */
+  existing(tokens: readonly string[]): Promise<Set<string>>;
 }
 
 /** Sessions in the SQLite database (table created by the store's schema), times in the original's layout. */
@@ -35,6 +37,7 @@ export class SqliteSessionStore implements SessionStore {
       delete: db.prepare('DELETE FROM sessions WHERE token = ?'),
       deleteUser: db.prepare('DELETE FROM sessions WHERE username = ?'),
       all: db.prepare<[], { token: string; expires_at: unknown }>('SELECT token, expires_at FROM sessions'),
+      exists: db.prepare<[string], number>('SELECT 1 FROM sessions WHERE token = ?').pluck(),
     };
   }
 
@@ -70,6 +73,10 @@ export class SqliteSessionStore implements SessionStore {
       return n;
     });
     return Promise.resolve(run());
+  }
+
+  existing(tokens: readonly string[]): Promise<Set<string>> {
+    return Promise.resolve(new Set(tokens.filter((t) => this.stmt.exists.get(t) !== undefined)));
   }
 }
 
@@ -110,6 +117,12 @@ export class PostgresSessionStore implements SessionStore {
   async deleteExpired(now = new Date()): Promise<number> {
     const result = await this.sql`DELETE FROM sessions WHERE expires_at <= ${now}`;
     return result.count;
+  }
+
+  async existing(tokens: readonly string[]): Promise<Set<string>> {
+    if (tokens.length === 0) return new Set();
+    const rows = await this.sql<Array<{ token: string }>>`SELECT token FROM sessions WHERE token IN ${this.sql(tokens as string[])}`;
+    return new Set(rows.map((r) => r.token));
   }
 }
 

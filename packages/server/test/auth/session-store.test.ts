@@ -45,6 +45,14 @@ function contract(open: () => Promise<SessionStore>): void {
     expect(await store.get('a-1')).toBeUndefined();
     expect(await store.get('d-1')).toBeDefined();
   });
+
+  it('tells which tokens still have a session', async () => {
+    for (const token of ['e-1', 'e-2']) await store.create({ token, username: 'erin', expiresAt: new Date(Date.now() + HOUR) });
+    expect(await store.existing(['e-1', 'e-2', 'nope'])).toEqual(new Set(['e-1', 'e-2']));
+    await store.delete('e-1');
+    expect(await store.existing(['e-1', 'e-2'])).toEqual(new Set(['e-2']));
+    expect(await store.existing([])).toEqual(new Set());
+  });
 }
 
 describe('SqliteSessionStore', () => {

@@ -184,8 +184,8 @@ export async function eventually(fn: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
-export async function put(url: string, key: string, value: string): Promise<number> {
-  const res = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: value });
+export async function put(url: string, key: string, value: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: value, headers });
   await res.arrayBuffer();
   return res.status;
 }
