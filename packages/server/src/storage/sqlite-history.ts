@@ -2,6 +2,10 @@ import type { Database } from 'better-sqlite3';
 
 /** Links `at` follows before it scans the table down from the revision instead. */
 const AT_WALK_LIMIT = 256;
+/** Change-log rows pruning reads, or deletes, in one turn of the event loop. */
+export const PRUNE_CHUNK = 10_000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A change-log row as stored; `prev` links to the same key's previous entry. */
 export interface HistoryRow {
@@ -21,17 +25,27 @@ export interface HistoryRow {
  */
 export class SqliteHistory {
   private readonly stmt;
+  private readonly dropChunk;
+  private pruning: Promise<number> | undefined;
 
   constructor(private readonly db: Database) {
     this.stmt = {
       entry: db.prepare<[number], HistoryRow>('SELECT * FROM kv_history WHERE revision = ?'),
       current: db.prepare<[string], number>('SELECT revision FROM kv WHERE key = ?').pluck(),
       head: db.prepare<[string], number>('SELECT revision FROM kv_history_heads WHERE key = ?').pluck(),
-      newestFirst: db.prepare('SELECT revision, key, ts FROM kv_history ORDER BY revision DESC').raw(),
+      newestBelow: db
+        .prepare('SELECT revision, key, ts FROM kv_history WHERE revision < ? ORDER BY revision DESC LIMIT ?')
+        .raw(),
+      drop: db.prepare('DELETE FROM kv_history WHERE revision = ?'),
+      raiseFloor: db.prepare(`UPDATE stash_meta SET value = max(value, ?) WHERE name = 'pruned_through'`),
       scanDown: db.prepare<[number, string], HistoryRow>(
         'SELECT * FROM kv_history WHERE revision <= ? AND key = ? ORDER BY revision DESC LIMIT 1',
       ),
     };
+    this.dropChunk = db.transaction((revisions: readonly number[]) => {
+      this.stmt.raiseFloor.run(revisions.at(-1));
+      for (const revision of revisions) this.stmt.drop.run(revision);
+    });
   }
 
   /** The key's entries, newest first, up to `limit`. */
@@ -57,27 +71,48 @@ export class SqliteHistory {
 
   /**
    * Drop entries older than `before` (ms) beyond the newest `keepPerKey` of their key; once one
-   * entry of a key goes, so do its older ones, so every chain stays whole from its newest entry.
-   * Returns the revisions dropped.
+   * entry of a key goes, so do its older ones. Works a chunk per turn of the event loop, so a large
+   * log never stalls requests; writes meanwhile only add newer entries, which can only keep more.
+   * Returns how many entries went.
    */
-  prune(before: number, keepPerKey: number): number[] {
+  prune(before: number, keepPerKey: number): Promise<number> {
+    this.pruning ??= this.pruneChunked(before, keepPerKey).finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  private async pruneChunked(before: number, keepPerKey: number): Promise<number> {
     const seen = new Map<string, number>();
     const cut = new Set<string>();
     const doomed: number[] = [];
-    for (const [revision, key, ts] of this.stmt.newestFirst.iterate() as Iterable<[number, string, number]>) {
-      const n = (seen.get(key) ?? 0) + 1;
-      seen.set(key, n);
-      if (n > keepPerKey && (cut.has(key) || ts < before)) {
-        cut.add(key);
-        doomed.push(revision);
+    for (let below = Number.MAX_SAFE_INTEGER; ; await nextTurn()) {
+      if (!this.db.open) return 0;
+      const rows = this.stmt.newestBelow.all(below, PRUNE_CHUNK) as [number, string, number][];
+      for (const [revision, key, ts] of rows) {
+        const n = (seen.get(key) ?? 0) + 1;
+        seen.set(key, n);
+        if (n > keepPerKey && (cut.has(key) || ts < before)) {
+          cut.add(key);
+          doomed.push(revision);
+        }
       }
+      if (rows.length < PRUNE_CHUNK) break;
+      below = (rows.at(-1) as [number, string, number])[0];
     }
-    const drop = this.db.prepare('DELETE FROM kv_history WHERE revision = ?');
-    for (const revision of doomed) drop.run(revision);
-    if (doomed.length > 0) {
+    // oldest first, so every chain stays whole from its newest entry; the replay floor rises with
+    // each chunk, so a stream resuming meanwhile is told the log no longer reaches back, never a gap
+    doomed.reverse();
+    let dropped = 0;
+    while (dropped < doomed.length) {
+      if (dropped > 0) await nextTurn();
+      if (!this.db.open) break;
+      const part = doomed.slice(dropped, dropped + PRUNE_CHUNK);
+      this.dropChunk.immediate(part);
+      dropped += part.length;
+    }
+    if (dropped > 0 && this.db.open) {
       this.db.exec('DELETE FROM kv_history_heads WHERE revision NOT IN (SELECT revision FROM kv_history)');
     }
-    return doomed;
+    return dropped;
   }
 
   private newest(key: string): HistoryRow | undefined {

@@ -284,13 +284,7 @@ export class SqliteStore implements Store {
   }
 
   pruneHistory(before: Date, keepPerKey: number): Promise<number> {
-    const prune = this.db.transaction(() => {
-      const doomed = this.log.prune(before.getTime(), keepPerKey); // newest first
-      if (doomed.length === 0) return 0;
-      this.db.prepare(`UPDATE stash_meta SET value = max(value, ?) WHERE name = 'pruned_through'`).run(doomed[0]);
-      return doomed.length;
-    });
-    return Promise.resolve(prune.immediate());
+    return this.log.prune(before.getTime(), keepPerKey);
   }
 
   close(): Promise<void> {

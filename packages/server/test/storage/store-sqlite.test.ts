@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PRUNE_CHUNK } from '../../src/storage/sqlite-history.js';
 import type { WriteOp } from '../../src/storage/store.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { makeTempDir } from '../helpers/test-server.js';
@@ -122,5 +123,31 @@ describe('SqliteStore specifics', () => {
     expect(Buffer.from((await store.getAt('busy', 150))!.value).toString()).toBe('v146');
     expect(await store.getAt('busy', 0)).toBeUndefined();
     expect((await store.getAt('quiet', 303))?.revision).toBe(2);
+  });
+
+  it('prunes a log of several chunks a chunk per turn of the event loop', async () => {
+    fixture = openTemp();
+    const { store } = fixture;
+    const total = PRUNE_CHUNK * 2 + 500; // revision r is an entry of key p/((r - 1) % 100)
+    for (let i = 0; i < total; i += 1000) {
+      await store.apply(Array.from({ length: Math.min(1000, total - i) }, (_, j) => put(`p/${(i + j) % 100}`, 'x')));
+    }
+    let turns = 0;
+    let pruning = true;
+    const tick = (): void => {
+      if (!pruning) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const pruned = await store.pruneHistory(new Date(Date.now() + 60_000), 10);
+    pruning = false;
+    expect(pruned).toBe(total - 1000);
+    expect(turns).toBeGreaterThanOrEqual(3); // 3 chunks read, then 2 deleted: a turn between each
+    expect((await store.history('p/7', 100)).map((e) => e.revision)).toEqual(
+      Array.from({ length: 10 }, (_, i) => total - 1000 + 8 + (9 - i) * 100),
+    );
+    expect(await store.oldestRetainedRevision()).toBe(total - 999);
+    expect(await store.pruneHistory(new Date(Date.now() + 60_000), 10)).toBe(0);
   });
 });
