@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: { '@stash/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@stash\/client\/core$/, replacement: fileURLToPath(new URL('./packages/client/src/core.ts', import.meta.url)) },
+      { find: /^@stash\/client$/, replacement: fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

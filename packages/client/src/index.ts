@@ -1,7 +1,4 @@
-export * from './formats.js';
-export * from './keys.js';
-export * from './zk-envelope.js';
-export * from './wire.js';
+export * from './core.js';
 export * from './errors.js';
 export * from './client.js';
 export { parseRfc3339, parseKeyInfo, parseHistoryEntry, parseExportItem } from './key-info.js';

@@ -1,4 +1,4 @@
-import { normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseStreamFilter } from '../events/sse-wire.js';
 import type { AccessControl } from '../http/access.js';

@@ -1,4 +1,4 @@
-import { isSecretKey } from '@stash/client';
+import { isSecretKey } from '@stash/client/core';
 import type { AccessValue } from './auth-schema.js';
 
 /** One permission line of the auth file, parsed. `w` implies read (compat 6.3). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
-import { isStdBase64 } from '@stash/client';
+import { isStdBase64 } from '@stash/client/core';
 import argon2 from 'argon2';
 import { LRUCache } from 'lru-cache';
 import type { ValueVault } from '../domain/ports.js';

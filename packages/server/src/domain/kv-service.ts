@@ -1,4 +1,4 @@
-import { isSecretKey, isValidZkEnvelope, isZkValue, normalizeKey, type Format } from '@stash/client';
+import { isSecretKey, isValidZkEnvelope, isZkValue, normalizeKey, type Format } from '@stash/client/core';
 import {
   KeyNotFoundError,
   RevisionConflictError,

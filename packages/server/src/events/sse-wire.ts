@@ -1,4 +1,4 @@
-import { normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client/core';
 import { goJson, rfc3339 } from '../http/wire-format.js';
 import type { ChangeEntry } from '../storage/store.js';
 

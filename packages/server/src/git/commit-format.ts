@@ -1,4 +1,4 @@
-import { isFormat, type Format } from '@stash/client';
+import { isFormat, type Format } from '@stash/client/core';
 import type { ChangeEntry } from '../storage/store.js';
 
 /** Git identity of a commit. */

@@ -1,4 +1,4 @@
-import { isSecretKey, type HistoryEntryResponse } from '@stash/client';
+import { isSecretKey, type HistoryEntryResponse } from '@stash/client/core';
 import { ValidationError } from '../domain/errors.js';
 import type { ValueVault } from '../domain/ports.js';
 import type { HistoryProvider } from '../http/kv-context.js';

@@ -1,4 +1,4 @@
-import { isSecretKey, isValidZkEnvelope, isZkValue, normalizeKey, type Format } from '@stash/client';
+import { isSecretKey, isValidZkEnvelope, isZkValue, normalizeKey, type Format } from '@stash/client/core';
 import type { ValueVault } from '../domain/ports.js';
 import { parseCommitMessage } from './commit-format.js';
 import { keyToPath, pathToKey } from './git-paths.js';

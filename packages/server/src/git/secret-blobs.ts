@@ -1,4 +1,4 @@
-import { isSecretKey, isZkValue } from '@stash/client';
+import { isSecretKey, isZkValue } from '@stash/client/core';
 import type { ValueVault } from '../domain/ports.js';
 
 /** Marker of a vault-encrypted secret in the history repository (compat 7). */

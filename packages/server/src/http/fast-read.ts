@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client/core';
 import { isValidKey, type KvService } from '../domain/kv-service.js';
 import type { AccessControl } from './access.js';
 import { isPing, RATE_LIMITED_BODY, requestId, type GuardChain } from './guard-chain.js';

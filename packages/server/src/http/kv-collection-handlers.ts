@@ -1,4 +1,4 @@
-import { isFormat, isStdBase64, isZkValue, normalizeKey, type ExportItemResponse } from '@stash/client';
+import { isFormat, isStdBase64, isZkValue, normalizeKey, type ExportItemResponse } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import { requireKey, type BatchWrite } from '../domain/kv-service.js';

@@ -1,4 +1,4 @@
-import type { HistoryEntryResponse } from '@stash/client';
+import type { HistoryEntryResponse } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';

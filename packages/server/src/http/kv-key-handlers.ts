@@ -1,4 +1,4 @@
-import { normalizeKey } from '@stash/client';
+import { normalizeKey } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidKey, isValidKey, requireKey } from '../domain/kv-service.js';
 import type { KeyRecord } from '../storage/store.js';

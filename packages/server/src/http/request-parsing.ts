@@ -1,4 +1,4 @@
-import { FORMAT_HEADER, isFormat, type Format } from '@stash/client';
+import { FORMAT_HEADER, isFormat, type Format } from '@stash/client/core';
 import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import type { SecretsFilter } from '../domain/kv-service.js';

@@ -1,4 +1,4 @@
-import { FORMAT_CONTENT_TYPES, FORMATS, type Format } from '@stash/client';
+import { FORMAT_CONTENT_TYPES, FORMATS, type Format } from '@stash/client/core';
 
 /** `ETag` and `X-Stash-Revision` of a revision, as name/value pairs. */
 export function revisionHeaderPairs(revision: number): string[] {

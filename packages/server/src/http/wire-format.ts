@@ -1,4 +1,4 @@
-import type { HistoryEntryResponse, KeyInfoResponse } from '@stash/client';
+import type { HistoryEntryResponse, KeyInfoResponse } from '@stash/client/core';
 import type { ChangeEntry } from '../storage/store.js';
 import type { ListedKey } from '../domain/kv-service.js';
 

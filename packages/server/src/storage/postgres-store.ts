@@ -1,5 +1,5 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
-import { isFormat, type Format } from '@stash/client';
+import { isFormat, type Format } from '@stash/client/core';
 import { migratePostgres } from './postgres-schema.js';
 import { prefixUpperBound } from './prefix-range.js';
 import {

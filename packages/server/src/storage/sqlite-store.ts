@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { Format } from '@stash/client';
-import { isFormat } from '@stash/client';
+import type { Format } from '@stash/client/core';
+import { isFormat } from '@stash/client/core';
 import { GroupCommitQueue, type UnitOutcome } from './group-commit.js';
 import { migrateSqlite } from './sqlite-schema.js';
 import {

@@ -1,4 +1,4 @@
-import type { Format } from '@stash/client';
+import type { Format } from '@stash/client/core';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
