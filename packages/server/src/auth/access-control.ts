@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestHeaders, RequestIdentity } from '../http/access.js';
 import { maskToken, type AuthConfig, type AuthToken, type AuthUser } from './auth-file.js';
@@ -60,7 +61,9 @@ export class AuthAccessControl implements AccessControl, AuthView {
   private readonly revoked = new Map<string, number>();
   /** sessions this server has let in, with their expiry: the ones a logout elsewhere must reach */
   private readonly admitted = new Map<string, number>();
-  private readonly memo = new WeakMap<FastifyRequest, Credentials>();
+  // keyed by the headers object, which Node's request and fastify's wrapper share, so a read
+  // declined by authorizeNow (a session needs a lookup) is not parsed again by authorize
+  private readonly memo = new WeakMap<IncomingHttpHeaders, Credentials>();
 
   constructor(
     config: AuthConfig,
@@ -132,11 +135,11 @@ export class AuthAccessControl implements AccessControl, AuthView {
     return found;
   }
 
-  private credentials(req: FastifyRequest): Credentials {
-    const known = this.memo.get(req);
+  private credentials(req: RequestHeaders): Credentials {
+    const known = this.memo.get(req.headers);
     if (known && known.config === this.live) return known;
     const creds = this.readCredentials(req);
-    this.memo.set(req, creds);
+    this.memo.set(req.headers, creds);
     return creds;
   }
 
@@ -184,7 +187,9 @@ export class AuthAccessControl implements AccessControl, AuthView {
 
   authorizeNow(req: RequestHeaders, need: AccessNeed, key: string): AccessDecision | undefined {
     const creds = this.readCredentials(req);
-    return creds.cookies.length === 0 ? this.decide(creds, need, key, undefined) : undefined;
+    if (creds.cookies.length === 0) return this.decide(creds, need, key, undefined);
+    this.memo.set(req.headers, creds); // authorize() takes it from here, with the session lookup
+    return undefined;
   }
 
   // the original's steps: (1) public grant, (2) session, (3) token; 401 without a known principal
