@@ -46,17 +46,24 @@ export function requireKey(raw: string): string {
   return assertValidKey(normalizeKey(raw));
 }
 
+/** What is wrong with an already normalised key, or undefined when nothing is. */
+function keyProblem(key: string): string | undefined {
+  if (key === '') return 'key is required';
+  // PostgreSQL text cannot hold NUL (the original answers 500 there); refuse it on every engine
+  if (key.includes('\u0000')) return 'key must not contain NUL characters';
+  return undefined;
+}
+
 /** The rules for an already normalised key; returns it unchanged. */
 export function assertValidKey(key: string): string {
-  if (key === '') throw new ValidationError('key is required');
-  // PostgreSQL text cannot hold NUL (the original answers 500 there); refuse it on every engine
-  if (key.includes('\u0000')) throw new ValidationError('key must not contain NUL characters');
+  const problem = keyProblem(key);
+  if (problem !== undefined) throw new ValidationError(problem);
   return key;
 }
 
 /** assertValidKey as a test, for paths that must not throw. */
 export function isValidKey(key: string): boolean {
-  return key !== '' && !key.includes('\u0000');
+  return keyProblem(key) === undefined;
 }
 
 /** The KV use cases: key rules, secrets, conditional writes, history; storage stays behind `Store`. */
