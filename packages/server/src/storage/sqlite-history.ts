@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { ChangeEntry } from './store.js';
 
 /** Links `at` follows before it scans the table down from the revision instead. */
 const AT_WALK_LIMIT = 256;
@@ -20,8 +21,8 @@ export interface HistoryRow {
 }
 
 /**
- * Per-key reads and pruning of the SQLite change log, which links each key's entries newest to
- * oldest (see linkHistoryChains). A walk costs one rowid lookup per entry it passes.
+ * The SQLite change log: appends, per-key reads and pruning. It links each key's entries newest
+ * to oldest (see linkHistoryChains); a walk costs one rowid lookup per entry it passes.
  */
 export class SqliteHistory {
   private readonly stmt;
@@ -33,6 +34,11 @@ export class SqliteHistory {
       entry: db.prepare<[number], HistoryRow>('SELECT * FROM kv_history WHERE revision = ?'),
       current: db.prepare<[string], number>('SELECT revision FROM kv WHERE key = ?').pluck(),
       head: db.prepare<[string], number>('SELECT revision FROM kv_history_heads WHERE key = ?').pluck(),
+      setHead: db.prepare('INSERT OR REPLACE INTO kv_history_heads (key, revision) VALUES (?, ?)'),
+      dropHead: db.prepare('DELETE FROM kv_history_heads WHERE key = ?'),
+      append: db.prepare(
+        'INSERT INTO kv_history (revision, key, action, format, value, ts, actor, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       newestBelow: db
         .prepare('SELECT revision, key, ts FROM kv_history WHERE revision < ? ORDER BY revision DESC LIMIT ?')
         .raw(),
@@ -46,6 +52,25 @@ export class SqliteHistory {
       this.stmt.raiseFloor.run(revisions.at(-1));
       for (const revision of revisions) this.stmt.drop.run(revision);
     });
+  }
+
+  /**
+   * Log a change inside the writer's transaction, linked to the key's previous entry: the revision
+   * its kv row had (`current`), or for a re-created key the head its delete left behind.
+   */
+  append(entry: ChangeEntry, current: number | undefined): void {
+    const s = this.stmt;
+    let prev = current ?? null;
+    if (entry.action === 'delete') s.setHead.run(entry.key, entry.revision);
+    else if (current === undefined) {
+      const head = s.head.get(entry.key);
+      if (head !== undefined) {
+        prev = head;
+        s.dropHead.run(entry.key);
+      }
+    }
+    const { revision, key, action, format, value, timestamp, actor } = entry;
+    s.append.run(revision, key, action, format, value, timestamp.getTime(), actor, prev);
   }
 
   /** The key's entries, newest first, up to `limit`. */

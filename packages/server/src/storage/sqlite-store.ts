@@ -118,12 +118,6 @@ export class SqliteStore implements Store {
       ),
       update: db.prepare('UPDATE kv SET value = ?, format = ?, updated_at = ?, revision = ? WHERE key = ?'),
       delete: db.prepare('DELETE FROM kv WHERE key = ?'),
-      log: db.prepare(
-        'INSERT INTO kv_history (revision, key, action, format, value, ts, actor, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      head: db.prepare('SELECT revision FROM kv_history_heads WHERE key = ?').pluck(),
-      setHead: db.prepare('INSERT OR REPLACE INTO kv_history_heads (key, revision) VALUES (?, ?)'),
-      dropHead: db.prepare('DELETE FROM kv_history_heads WHERE key = ?'),
       revision: db.prepare(`SELECT value FROM stash_meta WHERE name = 'revision'`).pluck(),
       setRevision: db.prepare(`UPDATE stash_meta SET value = ? WHERE name = 'revision'`),
       prunedThrough: db.prepare(`SELECT value FROM stash_meta WHERE name = 'pruned_through'`).pluck(),
@@ -223,15 +217,12 @@ export class SqliteStore implements Store {
     if (op.ifRevision !== undefined && op.ifRevision !== (current ?? 0)) {
       throw new RevisionConflictError(op.key, current ?? 0);
     }
-    // the entry links to the key's previous one: its kv row's revision, or a deleted key's head
-    let prev: number | null = current ?? null;
     let action: ChangeAction;
     let format: Format = 'text';
     let value: Buffer | null = null;
     if (op.kind === 'delete') {
       if (current === undefined) throw new KeyNotFoundError(op.key);
       s.delete.run(op.key);
-      s.setHead.run(op.key, revision);
       action = 'delete';
     } else {
       value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
@@ -242,15 +233,11 @@ export class SqliteStore implements Store {
       } else {
         s.insert.run(op.key, value, format, stamp, stamp, revision);
         action = 'create';
-        const head = s.head.get(op.key) as number | undefined;
-        if (head !== undefined) {
-          prev = head;
-          s.dropHead.run(op.key);
-        }
       }
     }
-    s.log.run(revision, op.key, action, format, value, now.getTime(), actor, prev);
-    return { revision, key: op.key, action, format, value, timestamp: now, actor };
+    const entry: ChangeEntry = { revision, key: op.key, action, format, value, timestamp: now, actor };
+    this.log.append(entry, current);
+    return entry;
   }
 
   history(key: string, limit: number): Promise<ChangeEntry[]> {
