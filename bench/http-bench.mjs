@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startBare } from './lib/stash-process.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'packages/server/bin/stash.js');
@@ -48,26 +49,6 @@ async function rssMb(pid) {
   ps.stdout.on('data', (d) => (out += d));
   await new Promise((r) => ps.on('close', r));
   return Number(out.trim()) / 1024;
-}
-
-/** Start a child process that prints `port=N` once it listens. */
-function startBare() {
-  const code = `
-    const body = Buffer.alloc(100, 'x');
-    const srv = require('node:http').createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 }).end(body));
-    });
-    srv.keepAliveTimeout = 30000;
-    srv.listen(0, '127.0.0.1', () => console.log('port=' + srv.address().port));`;
-  const proc = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    proc.stdout.setEncoding('utf8').on('data', (d) => {
-      const port = /port=(\d+)/.exec(d)?.[1];
-      if (port) resolve({ proc, url: `http://127.0.0.1:${port}` });
-    });
-    proc.once('exit', (c) => reject(new Error(`bare server exited with ${c}`)));
-  });
 }
 
 /** Spawn the built bin and time spawn -> first `pong`. */

@@ -44,3 +44,26 @@ export async function stopStash(proc) {
   proc.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * The bare node:http server the benchmarks compare with: reads the body, answers a fixed 100-byte
+ * body. Resolves once it listens.
+ */
+export function startBare() {
+  const code = `
+    const body = Buffer.alloc(100, 'x');
+    const srv = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 }).end(body));
+    });
+    srv.keepAliveTimeout = 30000;
+    srv.listen(0, '127.0.0.1', () => console.log('port=' + srv.address().port));`;
+  const proc = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout.setEncoding('utf8').on('data', (d) => {
+      const port = /port=(\d+)/.exec(d)?.[1];
+      if (port) resolve({ proc, url: `http://127.0.0.1:${port}` });
+    });
+    proc.once('exit', (c) => reject(new Error(`bare server exited with ${c}`)));
+  });
+}
