@@ -11,7 +11,7 @@ import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { createHistoryPruner } from './domain/history-pruner.js';
 import { fanOutPublishers, startChangeStreams } from './events/change-streams.js';
-import { OPEN_ACCESS } from './http/access.js';
+import { OPEN_ACCESS } from './shared/access.js';
 import { isPostgresUrl } from './storage/open-store.js';
 
 export interface StashServer {

@@ -1,8 +1,8 @@
 import { normalizeKey } from '@stash/client/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseStreamFilter } from '../events/sse-wire.js';
-import type { AccessControl } from '../http/access.js';
-import { cleanPath, decodePathPart, splitUrl } from '../http/route-path.js';
+import type { AccessControl } from '../shared/access.js';
+import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
 import type { AuditLog } from './audit-log.js';

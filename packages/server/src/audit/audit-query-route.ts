@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessControl } from '../http/access.js';
-import { JSON_CONTENT_TYPE, sendError, sendJsonError } from '../http/error-response.js';
-import { ALL_METHODS, methodNotAllowed } from '../http/replies.js';
-import { goJson, rfc3339Nano } from '../http/wire-format.js';
+import type { AccessControl } from '../shared/access.js';
+import { ALL_METHODS, JSON_CONTENT_TYPE, methodNotAllowed, sendError, sendJsonError } from '../shared/replies.js';
+import { goJson, rfc3339Nano } from '../shared/wire-format.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog } from './audit-log.js';
 import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_RESULTS, type AuditEntry, type AuditFilter } from './audit-store.js';

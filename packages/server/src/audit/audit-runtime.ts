@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccessControl } from '../http/access.js';
+import type { AccessControl } from '../shared/access.js';
 import type { Logger } from '../logger.js';
+import type { PostgresStore } from '../storage/postgres-store.js';
+import type { SqliteStore } from '../storage/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { createAuditRecorder } from './audit-hook.js';
 import { AuditLog } from './audit-log.js';
 import { createAuditQueryRoute } from './audit-query-route.js';
-import { createAuditStore } from './audit-store.js';
+import type { AuditStore } from './audit-store.js';
 
 export interface AuditRuntime {
   log: AuditLog;
@@ -37,4 +39,17 @@ export async function startAudit(
     ],
     close: () => audit.close(),
   };
+}
+
+/** The audit adapter for the store's engine, sharing the raw store's connection. */
+export async function createAuditStore(store: Store): Promise<AuditStore> {
+  if (store.engine === 'sqlite' && 'db' in store) {
+    const { SqliteAuditStore } = await import('./sqlite-audit-store.js');
+    return new SqliteAuditStore((store as SqliteStore).db);
+  }
+  if (store.engine === 'postgres' && 'sql' in store) {
+    const { PostgresAuditStore } = await import('./postgres-audit-store.js');
+    return PostgresAuditStore.create((store as PostgresStore).sql);
+  }
+  throw new Error('the audit log needs the raw SQLite or PostgreSQL store, not a wrapper');
 }

@@ -1,7 +1,3 @@
-import type { Store } from '../storage/store.js';
-import type { SqliteStore } from '../storage/sqlite-store.js';
-import type { PostgresStore } from '../storage/postgres-store.js';
-
 /** What a request did: the original's four plus `subscribe` for change streams. */
 export const AUDIT_ACTIONS = ['read', 'create', 'update', 'delete', 'subscribe'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -70,17 +66,4 @@ export function keyMatch(key: string): { exact: string } | { prefix: string } {
 /** Escape `\`, `%` and `_` so a prefix is literal inside `LIKE ... ESCAPE '\'`. */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** The audit adapter for the store's engine, sharing the raw store's connection. */
-export async function createAuditStore(store: Store): Promise<AuditStore> {
-  if (store.engine === 'sqlite' && 'db' in store) {
-    const { SqliteAuditStore } = await import('./sqlite-audit-store.js');
-    return new SqliteAuditStore((store as SqliteStore).db);
-  }
-  if (store.engine === 'postgres' && 'sql' in store) {
-    const { PostgresAuditStore } = await import('./postgres-audit-store.js');
-    return PostgresAuditStore.create((store as PostgresStore).sql);
-  }
-  throw new Error('the audit log needs the raw SQLite or PostgreSQL store, not a wrapper');
 }

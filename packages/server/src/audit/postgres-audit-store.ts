@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { escapeLike, keyMatch, type AuditFilter, type AuditPage, type AuditRecord, type AuditStore } from './audit-store.js';
-import { toAuditEntry } from './sqlite-audit-store.js';
+import { toAuditEntry } from './audit-row.js';
 import { AUDIT_LOG_TABLE } from '../storage/postgres-schema.js';
 
 const COLUMNS = 'id, timestamp, action, key, actor, actor_type, result, ip, user_agent, value_size, request_id';

@@ -1,55 +1,20 @@
 import type { Database } from 'better-sqlite3';
-import { rfc3339 } from '../http/wire-format.js';
+import { rfc3339 } from '../shared/wire-format.js';
 import { prefixUpperBound } from '../storage/prefix-range.js';
-import { parseStoredTime } from '../storage/time-format.js';
+import { toAuditEntry, type AuditRow } from './audit-row.js';
 import {
   keyMatch,
-  type ActorType,
-  type AuditAction,
-  type AuditEntry,
   type AuditFilter,
   type AuditPage,
   type AuditRecord,
-  type AuditResult,
   type AuditStore,
 } from './audit-store.js';
-
-interface AuditRow {
-  id: number;
-  timestamp: string;
-  action: string;
-  key: string;
-  actor: string;
-  actor_type: string;
-  result: string;
-  ip: string | null;
-  user_agent: string | null;
-  value_size: number | null;
-  request_id: string | null;
-}
 
 const COLUMNS = 'id, timestamp, action, key, actor, actor_type, result, ip, user_agent, value_size, request_id';
 
 // timestamps are TEXT as in the original: RFC 3339 in whole seconds, written in UTC so that text
 // order is time order (the original wrote server-local time, which is the same on a UTC host)
 export const sqliteAuditTime = (date: Date): string => rfc3339(date);
-
-export function toAuditEntry(row: AuditRow | Record<string, unknown>): AuditEntry {
-  const r = row as AuditRow;
-  return {
-    id: Number(r.id),
-    timestamp: parseStoredTime(r.timestamp),
-    action: r.action as AuditAction,
-    key: r.key,
-    actor: r.actor,
-    actorType: r.actor_type as ActorType,
-    result: r.result as AuditResult,
-    ip: r.ip ?? '',
-    userAgent: r.user_agent ?? '',
-    requestId: r.request_id ?? '',
-    valueSize: r.value_size === null || r.value_size === undefined ? null : Number(r.value_size),
-  };
-}
 
 /** Audit rows in the `audit_log` table of the store's SQLite database (same connection). */
 export class SqliteAuditStore implements AuditStore {

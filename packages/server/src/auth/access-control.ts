@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestHeaders, RequestIdentity } from '../http/access.js';
+import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestHeaders, RequestIdentity } from '../shared/access.js';
 import { maskToken, type AuthConfig, type AuthToken, type AuthUser } from './auth-file.js';
 import { findToken, PublicPrincipal, SessionPrincipal, TokenPrincipal, type AuthView } from './principals.js';
 import type { Session, SessionStore } from './session-store.js';

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuthRoutes } from '../http/auth-routes.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
 import { AuthAccessControl } from './access-control.js';
 import type { AuthConfig } from './auth-file.js';
 import { AuthReloader } from './auth-reloader.js';
 import { LoginLimiter } from './login-limiter.js';
+import { createAuthRoutes } from './login-routes.js';
 import { openSessionStore, type SessionStore } from './session-store.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60_000;

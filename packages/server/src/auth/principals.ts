@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Principal } from '../http/access.js';
+import type { Principal } from '../shared/access.js';
 import type { AuthConfig, AuthToken, AuthUser } from './auth-file.js';
 import { tokenDigest } from './auth-file.js';
 

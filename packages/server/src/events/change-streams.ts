@@ -1,6 +1,6 @@
 import type { ChangePublisher } from '../domain/ports.js';
-import type { AccessControl } from '../http/access.js';
-import type { StreamHandler } from '../http/kv-context.js';
+import type { AccessControl } from '../shared/access.js';
+import type { StreamHandler } from '../shared/ports.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';

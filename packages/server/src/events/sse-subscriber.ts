@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Principal } from '../http/access.js';
+import type { Principal } from '../shared/access.js';
 import type { ChangeEntry } from '../storage/store.js';
 import { HEARTBEAT, formatChangeEvent, formatResetEvent, matchesFilter, type StreamFilter } from './sse-wire.js';
 

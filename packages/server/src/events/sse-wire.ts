@@ -1,5 +1,5 @@
 import { normalizeKey } from '@stash/client/core';
-import { goJson, rfc3339 } from '../http/wire-format.js';
+import { goJson, rfc3339 } from '../shared/wire-format.js';
 import type { ChangeEntry } from '../storage/store.js';
 
 /** What a subscriber asked for: every key, every key under a prefix (ending in `/`), or one key. */

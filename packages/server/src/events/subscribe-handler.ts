@@ -1,8 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessControl } from '../http/access.js';
-import type { StreamHandler } from '../http/kv-context.js';
-import { decodePathPart, splitUrl } from '../http/route-path.js';
+import type { AccessControl } from '../shared/access.js';
+import type { StreamHandler } from '../shared/ports.js';
+import { decodePathPart, splitUrl } from '../shared/route-path.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
 import type { SseHub } from './sse-hub.js';

@@ -1,7 +1,7 @@
 import { isSecretKey, type HistoryEntryResponse } from '@stash/client/core';
 import { ValidationError } from '../domain/errors.js';
 import type { ValueVault } from '../domain/ports.js';
-import type { HistoryProvider } from '../http/kv-context.js';
+import type { HistoryProvider } from '../shared/ports.js';
 import { commitTimestamp, parseCommitMessage } from './commit-format.js';
 import { keyToPath, UnsafeKeyError } from './git-paths.js';
 import type { GitRepo } from './git-repo.js';

@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config/server-config.js';
 import type { ValueVault } from '../domain/ports.js';
-import type { HistoryProvider } from '../http/kv-context.js';
+import type { HistoryProvider } from '../shared/ports.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';

@@ -3,17 +3,17 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
-import { OPEN_ACCESS, type AccessControl } from './access.js';
-import { answerClientError, sendFrameworkError, sendJsonError } from './error-response.js';
-import type { HistoryProvider, StreamHandler } from './kv-context.js';
+import { OPEN_ACCESS, type AccessControl } from '../shared/access.js';
+import type { HistoryProvider, StreamHandler } from '../shared/ports.js';
+import { methodNotAllowed, notFound, redirect, sendJsonError } from '../shared/replies.js';
+import { cleanPath, splitUrl } from '../shared/route-path.js';
+import { answerClientError, sendFrameworkError } from './error-response.js';
 import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
 import { ListCache } from './list-cache.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { createFastRead, type FastRead } from './fast-read.js';
 import { GuardChain } from './guard-chain.js';
 import { guardHook } from './request-guards.js';
-import { methodNotAllowed, notFound, redirect } from './replies.js';
-import { cleanPath, splitUrl } from './route-path.js';
 
 export interface AppOptions {
   version: string;

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalizeKey } from '@stash/client/core';
 import { isValidKey, type KvService } from '../domain/kv-service.js';
-import type { AccessControl } from './access.js';
+import type { AccessControl } from '../shared/access.js';
 import { isPing, RATE_LIMITED_BODY, requestId, type GuardChain } from './guard-chain.js';
 import { isPlainKeyPath } from './kv-routes.js';
-import { cleanPath } from './route-path.js';
+import { cleanPath } from '../shared/route-path.js';
 import { contentHeaderPairs, revisionHeaderPairs } from './value-headers.js';
 
 export interface FastReadDeps {

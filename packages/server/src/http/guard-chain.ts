@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RealIpResolver } from './real-ip.js';
-import { decodePathPart } from './route-path.js';
+import { decodePathPart } from '../shared/route-path.js';
 
 export interface GuardOptions {
   version: string;

@@ -2,10 +2,10 @@ import { isFormat, isStdBase64, isZkValue, normalizeKey, type ExportItemResponse
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import { requireKey, type BatchWrite } from '../domain/kv-service.js';
-import { JSON_CONTENT_TYPE } from './error-response.js';
+import { JSON_CONTENT_TYPE } from '../shared/replies.js';
 import { authorize, guarded, type KvRouteDeps } from './kv-context.js';
 import { isTruthy, parseNonNegativeInt, queryParam, secretsFilter } from './request-parsing.js';
-import { goJson, toHistoryEntry, toKeyInfo } from './wire-format.js';
+import { goJson, toHistoryEntry, toKeyInfo } from '../shared/wire-format.js';
 
 const HISTORY_DEFAULT_LIMIT = 50;
 const HISTORY_MAX_LIMIT = 1000;

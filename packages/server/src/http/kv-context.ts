@@ -1,16 +1,10 @@
-import type { HistoryEntryResponse } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
-import type { AccessControl, AccessDecision, AccessNeed, Principal } from './access.js';
-import { sendError } from './error-response.js';
+import type { AccessControl, AccessDecision, AccessNeed, Principal } from '../shared/access.js';
+import type { HistoryProvider, StreamHandler } from '../shared/ports.js';
+import { sendError } from '../shared/replies.js';
 import type { ListCache } from './list-cache.js';
-
-/** Serves `GET /kv/subscribe/...`; provided by the change-streams module. */
-export type StreamHandler = (req: FastifyRequest, reply: FastifyReply, rawPath: string) => Promise<void>;
-
-/** Where `GET /kv/history/{key}` reads from (the change log, or git when the mirror is on). */
-export type HistoryProvider = (key: string, limit: number) => Promise<HistoryEntryResponse[]>;
 
 export interface KvRouteDeps {
   service: KvService;

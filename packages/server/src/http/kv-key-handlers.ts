@@ -2,10 +2,9 @@ import { normalizeKey } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidKey, isValidKey, requireKey } from '../domain/kv-service.js';
 import type { KeyRecord } from '../storage/store.js';
-import { sendError } from './error-response.js';
 import { contentHeaderPairs, revisionHeaderPairs } from './value-headers.js';
 import { authorize, principalOrRefusal, guarded, type KvRouteDeps } from './kv-context.js';
-import { setHeaderPairs } from './replies.js';
+import { sendError, setHeaderPairs } from '../shared/replies.js';
 import { noneMatchHits, parseNonNegativeInt, queryParam, requestFormat, writeCondition } from './request-parsing.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { batchWrite, keyHistory, listKeys } from './kv-collection-handlers.js';
 import type { KvRouteDeps } from './kv-context.js';
 import { deleteKey, getKey, putKey } from './kv-key-handlers.js';
-import { sendJsonError } from './error-response.js';
-import { methodNotAllowed, redirect } from './replies.js';
-import { cleanPath, decodePathPart } from './route-path.js';
+import { methodNotAllowed, redirect, sendJsonError } from '../shared/replies.js';
+import { cleanPath, decodePathPart } from '../shared/route-path.js';
 
 const KEY_METHODS = 'DELETE, GET, HEAD, PUT';
 const ROOT_METHODS = 'DELETE, GET, HEAD, POST, PUT';

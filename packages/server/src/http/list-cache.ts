@@ -1,5 +1,5 @@
 import type { ListedKey } from '../domain/kv-service.js';
-import { goJson, toKeyInfo } from './wire-format.js';
+import { goJson, toKeyInfo } from '../shared/wire-format.js';
 
 interface CachedList {
   revision: number;

@@ -1,17 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { crossOriginRejection, isPing, RATE_LIMITED_BODY, requestId, type GuardChain } from './guard-chain.js';
-import { plainError, setHeaderPairs } from './replies.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** effective client IP after the trusted-proxy rules */
-    clientIp: string;
-    /** route label for metrics, set by the handler that serves the request */
-    metricsRoute: string;
-    /** long-lived streams (SSE) call this once they start, leaving the in-flight limit */
-    leaveInFlight: () => void;
-  }
-}
+import { plainError, setHeaderPairs } from '../shared/replies.js';
+import '../shared/request-fields.js';
 
 /**
  * The global middleware chain of the original as one fastify hook, in its order (compat 3.1):

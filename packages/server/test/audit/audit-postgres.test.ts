@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { createAuditStore, type AuditRecord } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/audit/audit-runtime.js';
+import type { AuditRecord } from '../../src/audit/audit-store.js';
 import { silentLogger } from '../../src/logger.js';
 import { PostgresStore } from '../../src/storage/postgres-store.js';
 import { createTestDatabase, PG_URL, type TestDatabase } from '../helpers/pg.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/audit/audit-runtime.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';

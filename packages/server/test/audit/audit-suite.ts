@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditStore, type AuditRecord } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/audit/audit-runtime.js';
+import type { AuditRecord } from '../../src/audit/audit-store.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { loginCookie } from '../auth/login-helpers.js';
 import {

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KvService } from '../../src/domain/kv-service.js';
-import { OPEN_ACCESS } from '../../src/http/access.js';
+import { OPEN_ACCESS } from '../../src/shared/access.js';
 import { createFastRead, type FastRead } from '../../src/http/fast-read.js';
 import { GuardChain } from '../../src/http/guard-chain.js';
 import { openStore } from '../../src/storage/open-store.js';

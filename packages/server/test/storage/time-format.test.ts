@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatGoTime, parseStoredTime } from '../../src/storage/time-format.js';
-import { rfc3339Nano } from '../../src/http/wire-format.js';
+import { rfc3339Nano } from '../../src/shared/wire-format.js';
 
 describe('stored time formats', () => {
   it.each([

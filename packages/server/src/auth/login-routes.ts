@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from '../auth/access-control.js';
-import type { LoginLimiter } from '../auth/login-limiter.js';
-import type { SessionStore } from '../auth/session-store.js';
 import type { Logger } from '../logger.js';
-import { ALL_METHODS, methodNotAllowed } from './replies.js';
+import { ALL_METHODS, methodNotAllowed } from '../shared/replies.js';
+import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from './access-control.js';
+import type { LoginLimiter } from './login-limiter.js';
+import type { SessionStore } from './session-store.js';
 
 export interface AuthRoutesOptions {
   access: AuthAccessControl;

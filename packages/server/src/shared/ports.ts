@@ -1,0 +1,10 @@
+import type { HistoryEntryResponse } from '@stash/client/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+// Ports the HTTP edges (the KV API, the web UI) consume and the features provide.
+
+/** Serves `GET /kv/subscribe/...`; provided by the change-streams module. */
+export type StreamHandler = (req: FastifyRequest, reply: FastifyReply, rawPath: string) => Promise<void>;
+
+/** Where `GET /kv/history/{key}` reads from (the change log, or git when the mirror is on). */
+export type HistoryProvider = (key: string, limit: number) => Promise<HistoryEntryResponse[]>;
