@@ -10,7 +10,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default defineConfig(
-  globalIgnores(['**/dist/', '**/node_modules/', 'bench/results/', 'coverage/', '**/*.d.ts']),
+  globalIgnores(['**/dist/', '**/web-assets/', '**/node_modules/', 'bench/results/', 'coverage/', '**/*.d.ts']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -13,6 +13,8 @@ import { createHistoryPruner } from './domain/history-pruner.js';
 import { fanOutPublishers, startChangeStreams } from './events/change-streams.js';
 import { OPEN_ACCESS } from './shared/access.js';
 import { isPostgresUrl } from './storage/open-store.js';
+import { StaticAssets } from './web/static-assets.js';
+import { createLoginPage, createWebRoutes } from './web/web-routes.js';
 
 export interface StashServer {
   app: FastifyInstance;
@@ -43,6 +45,9 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
     config.auth.file === '' ? undefined : await (await import('./auth/auth-file.js')).loadAuthFile(config.auth.file);
   if (config.cache.enabled && config.cache.maxKeys < 1) throw new Error('--cache.max-keys must be at least 1');
 
+  // the UI's files are read (and compressed) before anything is opened: a missing build fails fast
+  const assets = StaticAssets.load();
+  const baseUrl = config.server.baseUrl;
   const store = await openStore(config.db, { sync: config.dbSync, rowCache: config.cache.maxKeys });
   const metrics = new Metrics();
   // KV traffic goes through the metrics decorator; `store` stays the raw adapter for tests and tooling
@@ -83,7 +88,8 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
         hotReload: config.auth.hotReload,
         loginTtlMs: config.auth.loginTtlMs,
         loginConcurrency: config.limits.loginConcurrency,
-        baseUrl: config.server.baseUrl,
+        baseUrl,
+        loginPage: createLoginPage({ baseUrl, assets }),
       })
     : undefined;
   const audit = config.audit.enabled
@@ -97,7 +103,11 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       access: auth?.access,
       streams: streams.handler(auth?.access ?? OPEN_ACCESS),
       history: git?.history,
-      plugins: [...(auth ? [auth.routes] : []), ...(audit?.plugins ?? [])],
+      plugins: [
+        ...(auth ? [auth.routes] : []),
+        ...(audit?.plugins ?? []),
+        createWebRoutes({ service, access: auth?.access ?? OPEN_ACCESS, log, baseUrl, pageSize: config.server.pageSize, assets }),
+      ],
     },
     {
       version: options.version,

@@ -1,6 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { AccessControl, AccessDecision, AccessNeed, Principal, RequestHeaders, RequestIdentity } from '../shared/access.js';
+import type {
+  AccessControl,
+  AccessDecision,
+  AccessNeed,
+  Principal,
+  RequestHeaders,
+  RequestIdentity,
+  WebViewer,
+} from '../shared/access.js';
 import { maskToken, type AuthConfig, type AuthToken, type AuthUser } from './auth-file.js';
 import { findToken, PublicPrincipal, SessionPrincipal, TokenPrincipal, type AuthView } from './principals.js';
 import type { Session, SessionStore } from './session-store.js';
@@ -170,12 +178,19 @@ export class AuthAccessControl implements AccessControl, AuthView {
   /** The principal lists and streams filter with: known token, else valid session, else public. */
   private principal(creds: Credentials, live: LiveSession | undefined): Principal {
     if (creds.token && creds.presented !== undefined) return new TokenPrincipal(this, creds.token, maskToken(creds.presented));
-    if (live) {
-      const expiresAt = live.session.expiresAt.getTime();
-      this.admitted.set(live.session.token, expiresAt);
-      return new SessionPrincipal(this, live.session.token, live.user, expiresAt);
-    }
+    if (live) return this.sessionPrincipal(live);
     return new PublicPrincipal(this);
+  }
+
+  private sessionPrincipal(live: LiveSession): SessionPrincipal {
+    const expiresAt = live.session.expiresAt.getTime();
+    this.admitted.set(live.session.token, expiresAt);
+    return new SessionPrincipal(this, live.session.token, live.user, expiresAt);
+  }
+
+  webViewer(req: RequestHeaders): Promise<WebViewer | undefined> | undefined {
+    const pending = this.session(this.credentials(req));
+    return pending?.then((live) => (live ? { name: live.user.name, principal: this.sessionPrincipal(live) } : undefined));
   }
 
   authorize(req: FastifyRequest, need: AccessNeed, key: string): AccessDecision | Promise<AccessDecision> {

@@ -61,6 +61,11 @@ export class Acl {
     return this.grantFor(key)?.write === true;
   }
 
+  /** true when any grant allows writing */
+  writesSomewhere(): boolean {
+    return this.grants.some((g) => g.write);
+  }
+
   /** read or write, as a route needs it */
   allows(need: 'read' | 'write', key: string): boolean {
     return need === 'read' ? this.canRead(key) : this.canWrite(key);

@@ -5,7 +5,7 @@ import { AuthAccessControl } from './access-control.js';
 import type { AuthConfig } from './auth-file.js';
 import { AuthReloader } from './auth-reloader.js';
 import { LoginLimiter } from './login-limiter.js';
-import { createAuthRoutes } from './login-routes.js';
+import { createAuthRoutes, type LoginPage } from './login-routes.js';
 import { openSessionStore, type SessionStore } from './session-store.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60_000;
@@ -18,6 +18,7 @@ export interface AuthRuntimeOptions {
   loginTtlMs: number;
   loginConcurrency: number;
   baseUrl: string;
+  loginPage: LoginPage;
 }
 
 /** Everything auth adds to a server; built by the composition root when `--auth.file` is set. */
@@ -78,6 +79,7 @@ export async function startAuth(config: AuthConfig, store: Store, log: Logger, o
       baseUrl: options.baseUrl,
       loginTtlMs: options.loginTtlMs,
       loginConcurrency: options.loginConcurrency,
+      loginPage: options.loginPage,
     }),
     stop: () => {
       clearInterval(timer);

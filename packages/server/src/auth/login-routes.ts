@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.js';
 import { ALL_METHODS, methodNotAllowed } from '../shared/replies.js';
+import { isHttps } from '../shared/request-info.js';
 import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from './access-control.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { SessionStore } from './session-store.js';
@@ -17,31 +17,12 @@ export interface AuthRoutesOptions {
   loginTtlMs: number;
   /** concurrent `POST /login` at most (bcrypt is CPU-bound) */
   loginConcurrency: number;
+  /** answer with the login form (the web UI draws it), showing `message` when given */
+  loginPage: LoginPage;
 }
 
-const HTML = 'text/html; charset=utf-8';
-
-function loginPage(baseUrl: string, message?: string): string {
-  const error = message ? `<p class="error" role="alert">${message}</p>\n` : '';
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Stash - Login</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Stash</h1>
-${error}<form method="post" action="${baseUrl}/login">
-<label>Username <input name="username" autocomplete="username" required autofocus></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button>
-</form></main></body></html>
-`;
-}
-
-/** TLS on the socket, or a proxy saying so (the original trusts the header as is, compat 16.13). */
-export function isHttps(req: FastifyRequest): boolean {
-  if ((req.raw.socket as Partial<TLSSocket>).encrypted === true) return true;
-  const proto = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
-  return first === 'https';
-}
+/** Sends the login form with a status and an optional error message. */
+export type LoginPage = (req: FastifyRequest, reply: FastifyReply, status: number, message?: string) => Promise<unknown> | unknown;
 
 function cookie(name: string, value: string, path: string, maxAge: number, secure: boolean): string {
   return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Strict`;
@@ -62,15 +43,13 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
   const cookiePath = `${baseUrl}/`;
   let activeLogins = 0;
 
-  const page = (reply: FastifyReply, status: number, message?: string): FastifyReply =>
-    reply.code(status).header('content-type', HTML).header('cache-control', 'no-store').send(loginPage(baseUrl, message));
 
   const login = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const ip = req.clientIp;
     const wait = limiter.retryAfterMs(ip);
     if (wait > 0) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      return page(reply, 429, 'Too many failed login attempts, try again later');
+      return options.loginPage(req, reply, 429, 'Too many failed login attempts, try again later');
     }
     if (activeLogins >= maxLogins) return reply.code(503).send('');
     activeLogins++;
@@ -78,7 +57,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
       const form = formFields(req.body);
       const username = form.get('username') ?? '';
       const password = form.get('password') ?? '';
-      if (username === '' || password === '') return page(reply, 401, 'Username and password are required');
+      if (username === '' || password === '') return options.loginPage(req, reply, 401, 'Username and password are required');
       const config = access.config;
       const user = config.users.get(username);
       // unknown users cost one bcrypt as well, so timing does not reveal which names exist
@@ -87,7 +66,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
         limiter.fail(ip);
         // an unknown name may be a password typed into the wrong field: never log it
         log.warn(`failed login ${user ? `for user ${user.name}` : 'for an unknown user'} from ${ip}`, req.id);
-        return page(reply, 401, 'Invalid username or password');
+        return options.loginPage(req, reply, 401, 'Invalid username or password');
       }
       limiter.succeed(ip);
       const token = randomUUID();
@@ -128,7 +107,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
       method: ALL_METHODS,
       url: '/login',
       handler: (req, reply) => {
-        if (req.method === 'GET' || req.method === 'HEAD') return page(reply, 200);
+        if (req.method === 'GET' || req.method === 'HEAD') return options.loginPage(req, reply, 200);
         if (req.method === 'POST') return login(req, reply);
         return methodNotAllowed(reply, 'GET, HEAD, POST');
       },

@@ -33,6 +33,10 @@ function publicAllows(view: AuthView, key: string, write: boolean): boolean {
   return acl !== undefined && (write ? acl.canWrite(key) : acl.canRead(key));
 }
 
+function publicWritesSomewhere(view: AuthView): boolean {
+  return view.config.publicAcl?.writesSomewhere() === true;
+}
+
 /** Anonymous caller: only the public `*` token's grants. */
 export class PublicPrincipal implements Principal {
   readonly actor = '';
@@ -43,6 +47,9 @@ export class PublicPrincipal implements Principal {
   }
   canWrite(key: string): boolean {
     return publicAllows(this.view, key, true);
+  }
+  canWriteSomewhere(): boolean {
+    return publicWritesSomewhere(this.view);
   }
 }
 
@@ -81,6 +88,9 @@ export class TokenPrincipal implements Principal {
   canWrite(key: string): boolean {
     return this.current()?.acl.canWrite(key) === true || publicAllows(this.view, key, true);
   }
+  canWriteSomewhere(): boolean {
+    return this.current()?.acl.writesSomewhere() === true || publicWritesSomewhere(this.view);
+  }
 }
 
 /**
@@ -116,5 +126,8 @@ export class SessionPrincipal implements Principal {
   }
   canWrite(key: string): boolean {
     return this.user()?.acl.canWrite(key) === true || publicAllows(this.view, key, true);
+  }
+  canWriteSomewhere(): boolean {
+    return this.user()?.acl.writesSomewhere() === true || publicWritesSomewhere(this.view);
   }
 }

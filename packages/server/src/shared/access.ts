@@ -8,6 +8,15 @@ export interface Principal {
   readonly admin: boolean;
   canRead(key: string): boolean;
   canWrite(key: string): boolean;
+  /** true when some key is writable (the web UI offers "New Key" only then) */
+  canWriteSomewhere(): boolean;
+}
+
+/** A person signed in to the web UI. */
+export interface WebViewer {
+  /** the username; '' when auth is off */
+  readonly name: string;
+  readonly principal: Principal;
 }
 
 /** What a route needs: read or write on its key, or just a valid principal (list, subscribe). */
@@ -33,9 +42,15 @@ export interface AccessControl {
   /** The decision when it needs no lookup (no session cookie), else undefined: ask authorize(). */
   authorizeNow(req: RequestHeaders, need: AccessNeed, key: string): AccessDecision | undefined;
   identify(req: FastifyRequest): Promise<RequestIdentity> | RequestIdentity;
+  /**
+   * Who uses the web UI: only a valid session counts (tokens and the public grant do not,
+   * compat 6.7); undefined sends the browser to the login page.
+   */
+  webViewer(req: RequestHeaders): Promise<WebViewer | undefined> | WebViewer | undefined;
 }
 
-const EVERYONE: Principal = { actor: '', admin: false, canRead: () => true, canWrite: () => true };
+const EVERYONE: Principal = { actor: '', admin: false, canRead: () => true, canWrite: () => true, canWriteSomewhere: () => true };
+const OPEN_VIEWER: WebViewer = { name: '', principal: EVERYONE };
 const ALLOW: AccessDecision = { ok: true, principal: EVERYONE };
 const ANONYMOUS: RequestIdentity = { actor: 'anonymous', type: 'public' };
 
@@ -45,4 +60,5 @@ export const OPEN_ACCESS: AccessControl = {
   authorize: () => ALLOW,
   authorizeNow: () => ALLOW,
   identify: () => ANONYMOUS,
+  webViewer: () => OPEN_VIEWER,
 };

@@ -29,7 +29,10 @@ describe('GET /login', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
-    expect(html).toContain('<form method="post" action="/login">');
+    expect(html).toMatch(/<form method="post" action="\/login"[ >]/);
+    // drawn by the web UI: its style sheet, under the same strict CSP as every page
+    expect(html).toMatch(/<link rel="stylesheet" href="\/static\/style\.css\?v=[0-9a-f]{12}">/);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(html).toContain('name="username"');
     expect(html).toContain('name="password"');
   });

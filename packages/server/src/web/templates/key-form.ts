@@ -1,0 +1,89 @@
+import { FORMATS, type Format } from '@stash/client/core';
+import { html, type Html } from '../html.js';
+import { keyPath } from './display.js';
+import type { ShownValue } from './key-view.js';
+import { modalHeader } from './modal.js';
+
+export interface FormProblem {
+  message: string;
+  /** a format check failed: the user may save anyway */
+  canForce: boolean;
+}
+
+/** The key changed (or went away) after the form was opened. */
+export interface FormConflict {
+  /** undefined when the key was deleted meanwhile */
+  server?: { value: ShownValue; format: Format; revision: number; updatedAtNs: string };
+}
+
+export interface KeyFormModel {
+  base: string;
+  mode: 'new' | 'edit';
+  key: string;
+  /** as shown: base64 when binary */
+  value: string;
+  format: Format;
+  binary: boolean;
+  /** what the form was opened on (edit): the original's `updated_at` (Unix ns) and our revision */
+  updatedAtNs?: string | undefined;
+  revision?: number | undefined;
+  problem?: FormProblem | undefined;
+  conflict?: FormConflict | undefined;
+}
+
+const STATE = '#search-input, #current-page';
+
+function rowsFor(text: string): number {
+  let lines = 1;
+  for (let i = 0; i < text.length && lines < 20; i++) if (text.charCodeAt(i) === 10) lines++;
+  return Math.min(Math.max(lines + 1, 6), 20);
+}
+
+function submitAttrs(m: KeyFormModel): Html {
+  return m.mode === 'new' ? html`hx-post="${m.base}/web/keys"` : html`hx-put="${keyPath(m.base, '', m.key)}"`;
+}
+
+function problemPanel(m: KeyFormModel): Html {
+  const p = m.problem;
+  if (!p) return html``;
+  return html`<div class="alert alert-error" role="alert"><p class="alert-text"><strong>Error:</strong> ${p.message}</p>${p.canForce
+    ? html`<div class="alert-actions"><button type="button" class="btn btn-warning" ${submitAttrs(m)} hx-include="closest form, ${STATE}" hx-vals="${JSON.stringify({ force: 'true' })}">Submit Anyway</button></div>`
+    : ''}</div>`;
+}
+
+function conflictPanel(m: KeyFormModel): Html {
+  const c = m.conflict;
+  if (!c) return html``;
+  const server = c.server;
+  const what = server
+    ? html`This key was modified by another user while you were editing.`
+    : html`This key was deleted by another user while you were editing.`;
+  const overwrite = { force_overwrite: 'true', server_revision: String(server?.revision ?? 0) };
+  return html`<div class="alert alert-warning" role="alert"><p class="alert-text"><strong>Conflict detected:</strong> ${what}</p>${server
+    ? html`<details class="server-value"><summary>Show current server value</summary><pre class="value-box code">${server.value.text}</pre><p class="hint">Format: ${server.format}, revision ${server.revision}</p></details>`
+    : ''}<div class="alert-actions"><button type="button" class="btn" hx-get="${keyPath(m.base, 'edit', m.key)}" hx-target="#modal-content">Reload</button><button type="button" class="btn btn-danger" ${submitAttrs(m)} hx-include="closest form, ${STATE}" hx-vals="${JSON.stringify(overwrite)}">Overwrite</button></div></div>`;
+}
+
+/** New and edit forms (`GET /web/keys/new`, `/web/keys/edit/{key}`), re-rendered with a problem or a conflict. */
+export function keyForm(m: KeyFormModel): Html {
+  const title = m.mode === 'new' ? 'New Key' : 'Edit Key';
+  const formatPicker = html`<label class="format-picker"><span>Format</span><select name="format" id="format-select">${FORMATS.map(
+    (f) => html`<option value="${f}"${f === m.format ? ' selected' : ''}>${f.toUpperCase()}</option>`,
+  )}</select></label>`;
+  return html`<form class="key-form" ${submitAttrs(m)} hx-target="#keys-table" hx-include="${STATE}" novalidate>
+${modalHeader(title, formatPicker)}
+<div class="modal-body">
+${problemPanel(m)}${conflictPanel(m)}
+<div class="field"><label for="key-input">Key</label><input id="key-input" class="input mono" name="key" value="${m.key}" required autocomplete="off" spellcheck="false"${m.mode === 'edit' ? ' readonly' : ' autofocus'} placeholder="app/config"></div>
+<div class="field"><label for="value-input">Value</label>${m.binary && m.mode === 'edit' ? html`<p class="hint" id="binary-hint">Binary value: edit it as base64.</p>` : ''}<textarea id="value-input" class="input mono" name="value" rows="${rowsFor(m.value)}" spellcheck="false"${m.mode === 'edit' ? ' autofocus' : ''}${m.binary && m.mode === 'edit' ? ' aria-describedby="binary-hint"' : ''}>${m.value}</textarea></div>
+${m.mode === 'new'
+    ? html`<label class="checkbox"><input type="checkbox" name="is_binary" value="true"${m.binary ? ' checked' : ''}> Value is base64 (binary)</label>`
+    : m.binary
+      ? html`<input type="hidden" name="is_binary" value="true">`
+      : ''}
+${m.updatedAtNs === undefined ? '' : html`<input type="hidden" name="updated_at" value="${m.updatedAtNs}">`}
+${m.revision === undefined ? '' : html`<input type="hidden" name="revision" value="${m.revision}">`}
+</div>
+<div class="modal-footer"><span class="spacer"></span><button type="button" class="btn" data-close-modal>Cancel</button><button type="submit" class="btn btn-primary">Save</button></div>
+</form>`;
+}

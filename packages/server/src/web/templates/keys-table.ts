@@ -1,0 +1,85 @@
+import { html, type Html } from '../html.js';
+import type { KeyListPage, KeyRow } from '../key-list.js';
+import type { ViewMode } from '../preferences.js';
+import { formatBadge, formatSize, keyBadges, keyPath, timeTag } from './display.js';
+import { icon } from './icons.js';
+
+export interface KeysTableModel {
+  base: string;
+  list: KeyListPage;
+  viewMode: ViewMode;
+  search: string;
+  /** the viewer may create keys somewhere */
+  canCreate: boolean;
+}
+
+function keyButton(base: string, k: KeyRow): Html {
+  return html`<button type="button" class="key-link" hx-get="${keyPath(base, 'view', k.key)}" title="View ${k.key}">${k.key}</button>`;
+}
+
+/** Edit and Delete where the viewer may write; no Edit for zero-knowledge values (the server cannot open them). */
+function actions(base: string, k: KeyRow): Html {
+  if (!k.writable) return html`<span class="muted read-only">read-only</span>`;
+  return html`${k.zkEncrypted
+    ? ''
+    : html`<button type="button" class="btn btn-small" hx-get="${keyPath(base, 'edit', k.key)}" aria-label="Edit ${k.key}">Edit</button>`}<button type="button" class="btn btn-small btn-danger-outline" hx-delete="${keyPath(base, '', k.key)}" hx-target="#keys-table" hx-include="#search-input, #current-page" hx-confirm="Delete key “${k.key}”? This cannot be undone." aria-label="Delete ${k.key}">Delete</button>`;
+}
+
+function tableView(base: string, rows: readonly KeyRow[]): Html {
+  return html`<div class="table-wrap"><table class="keys">
+<thead><tr><th scope="col">Key</th><th scope="col" class="col-size">Size</th><th scope="col" class="col-format">Format</th><th scope="col" class="col-updated">Updated</th><th scope="col" class="col-created">Created</th><th scope="col" class="col-actions">Action</th></tr></thead>
+<tbody hx-target="#modal-content">${rows.map(
+    (k) => html`
+<tr class="${k.secret ? 'is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}"><td class="col-key">${keyButton(base, k)}${keyBadges(k)}</td><td class="col-size">${formatSize(k.size)}</td><td class="col-format">${formatBadge(k.format)}</td><td class="col-updated">${timeTag(k.updatedAt)}</td><td class="col-created">${timeTag(k.createdAt)}</td><td class="col-actions"><div class="row-actions">${actions(base, k)}</div></td></tr>`,
+  )}
+</tbody></table></div>`;
+}
+
+function cardsView(base: string, rows: readonly KeyRow[]): Html {
+  return html`<ul class="cards" hx-target="#modal-content">${rows.map(
+    (k) => html`
+<li class="card${k.secret ? ' is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}"><div class="card-title">${keyButton(base, k)}${keyBadges(k)}</div>
+<p class="card-meta"><span>${formatSize(k.size)}</span><span>${formatBadge(k.format)}</span><span>Updated ${timeTag(k.updatedAt)}</span></p>
+<div class="row-actions">${actions(base, k)}</div></li>`,
+  )}
+</ul>`;
+}
+
+function pageQuery(page: number, search: string): string {
+  const q = new URLSearchParams({ page: String(page) });
+  if (search !== '') q.set('search', search);
+  return q.toString();
+}
+
+function pagination(base: string, list: KeyListPage, search: string): Html {
+  if (list.pages <= 1) return html``;
+  const link = (page: number, label: string, enabled: boolean): Html =>
+    enabled
+      ? html`<button type="button" class="btn btn-small" hx-get="${base}/web/keys?${pageQuery(page, search)}" hx-target="#keys-table">${label}</button>`
+      : html`<button type="button" class="btn btn-small" disabled>${label}</button>`;
+  return html`<nav class="pagination" aria-label="Pages">${link(list.page - 1, 'Previous', list.page > 1)}<span class="page-info">Page ${list.page} of ${list.pages}</span>${link(list.page + 1, 'Next', list.page < list.pages)}</nav>`;
+}
+
+function emptyState(model: KeysTableModel): Html {
+  if (model.search !== '') return html`<div class="empty"><p>No keys match “${model.search}”.</p></div>`;
+  return html`<div class="empty">${icon('logo', 'empty-icon')}<p>No keys yet.</p>${model.canCreate
+    ? html`<button type="button" class="btn btn-primary" hx-get="${model.base}/web/keys/new" hx-target="#modal-content">${icon('plus')}New Key</button>`
+    : ''}</div>`;
+}
+
+function countLine(model: KeysTableModel): Html {
+  const n = model.list.total;
+  const keys = `${n} ${n === 1 ? 'key' : 'keys'}`;
+  return model.search === '' ? html`${keys}` : html`${keys} matching “${model.search}”`;
+}
+
+/** The `#keys-table` region: count, table or cards, pages. The page embeds it; toggles and writes answer with it. */
+export function keysTable(model: KeysTableModel): Html {
+  const { base, list } = model;
+  const body =
+    list.rows.length === 0 ? emptyState(model) : model.viewMode === 'cards' ? cardsView(base, list.rows) : tableView(base, list.rows);
+  return html`<div class="list-head"><p class="key-count" id="key-count">${countLine(model)}</p></div>
+${body}
+${pagination(base, list, model.search)}
+<input type="hidden" id="current-page" name="page" value="${list.page}">`;
+}
