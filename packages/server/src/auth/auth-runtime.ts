@@ -5,7 +5,8 @@ import { AuthAccessControl } from './access-control.js';
 import type { AuthConfig } from './auth-file.js';
 import { AuthReloader } from './auth-reloader.js';
 import { LoginLimiter } from './login-limiter.js';
-import { createAuthRoutes, type LoginPage } from './login-routes.js';
+import { createAuthRoutes } from './login-routes.js';
+import type { LoginPage } from '../shared/ports.js';
 import { openSessionStore, type SessionStore } from './session-store.js';
 
 const CLEANUP_INTERVAL_MS = 60 * 60_000;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.js';
+import type { LoginPage } from '../shared/ports.js';
 import { ALL_METHODS, methodNotAllowed } from '../shared/replies.js';
 import { isHttps } from '../shared/request-info.js';
 import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from './access-control.js';
@@ -17,12 +18,10 @@ export interface AuthRoutesOptions {
   loginTtlMs: number;
   /** concurrent `POST /login` at most (bcrypt is CPU-bound) */
   loginConcurrency: number;
-  /** answer with the login form (the web UI draws it), showing `message` when given */
+  /** answer with the login form (the web UI draws it), with the last attempt's error and user name */
   loginPage: LoginPage;
 }
 
-/** Sends the login form with a status and an optional error message. */
-export type LoginPage = (req: FastifyRequest, reply: FastifyReply, status: number, message?: string) => Promise<unknown> | unknown;
 
 function cookie(name: string, value: string, path: string, maxAge: number, secure: boolean): string {
   return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Strict`;
@@ -66,7 +65,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): (app: FastifyInsta
         limiter.fail(ip);
         // an unknown name may be a password typed into the wrong field: never log it
         log.warn(`failed login ${user ? `for user ${user.name}` : 'for an unknown user'} from ${ip}`, req.id);
-        return options.loginPage(req, reply, 401, 'Invalid username or password');
+        return options.loginPage(req, reply, 401, 'Invalid username or password', username);
       }
       limiter.succeed(ip);
       const token = randomUUID();

@@ -8,3 +8,12 @@ export type StreamHandler = (req: FastifyRequest, reply: FastifyReply, rawPath: 
 
 /** Where `GET /kv/history/{key}` reads from (the change log, or git when the mirror is on). */
 export type HistoryProvider = (key: string, limit: number) => Promise<HistoryEntryResponse[]>;
+
+/** Sends the login form (drawn by the web UI, served by auth's routes) with a status and an optional error message. */
+export type LoginPage = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message?: string,
+  username?: string,
+) => Promise<unknown> | unknown;

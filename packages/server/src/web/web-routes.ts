@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LoginPage } from '../shared/ports.js';
 import { ALL_METHODS, methodNotAllowed, notFound, redirect } from '../shared/replies.js';
 import '../shared/request-fields.js';
 import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
@@ -130,7 +131,7 @@ export function createWebRoutes(deps: WebDeps): (app: FastifyInstance) => void {
 }
 
 /** The login form for auth's routes, drawn like the rest of the UI. */
-export function createLoginPage(deps: Pick<WebDeps, 'baseUrl' | 'assets'>) {
-  return (req: FastifyRequest, reply: FastifyReply, status: number, message?: string): Promise<void> =>
-    sendHtml(req, reply, status, loginPage(deps.baseUrl, deps.assets, readPreferences(req.headers.cookie).theme, message));
+export function createLoginPage(deps: Pick<WebDeps, 'baseUrl' | 'assets'>): LoginPage {
+  return (req, reply, status, message, username) =>
+    sendHtml(req, reply, status, loginPage(deps.baseUrl, deps.assets, readPreferences(req.headers.cookie).theme, message, username));
 }

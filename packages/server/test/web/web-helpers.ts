@@ -29,8 +29,12 @@ export async function apiPut(base: string, key: string, value: string | Uint8Arr
   if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
 }
 
-export async function apiGet(base: string, key: string): Promise<{ status: number; body: Buffer; format: string | null }> {
-  const res = await fetch(`${base}/kv/${key}`);
+export async function apiGet(
+  base: string,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; format: string | null }> {
+  const res = await fetch(`${base}/kv/${key}`, { headers });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), format: res.headers.get('content-type') };
 }
 

@@ -118,7 +118,7 @@ describe('web UI routes, auth off', () => {
     const fresh = await get(`${url}/web/keys/new`);
     expect(fresh.text).toContain('<label for="key-input">Key</label>');
     expect(fresh.text).toContain('<label for="value-input">Value</label>');
-    expect(fresh.text).toContain('<span>Format</span><select name="format"');
+    expect(fresh.text).toContain('<label for="format-select">Format</label><select name="format"');
     expect(fresh.text.match(/<option value=/g)).toHaveLength(8);
     const edit = await get(`${url}/web/keys/edit/svc%2Fnginx`);
     expect(edit.text).toContain('<option value="ini" selected>');

@@ -67,9 +67,9 @@ function conflictPanel(m: KeyFormModel): Html {
 /** New and edit forms (`GET /web/keys/new`, `/web/keys/edit/{key}`), re-rendered with a problem or a conflict. */
 export function keyForm(m: KeyFormModel): Html {
   const title = m.mode === 'new' ? 'New Key' : 'Edit Key';
-  const formatPicker = html`<label class="format-picker"><span>Format</span><select name="format" id="format-select">${FORMATS.map(
+  const formatPicker = html`<span class="format-picker"><label for="format-select">Format</label><select name="format" id="format-select">${FORMATS.map(
     (f) => html`<option value="${f}"${f === m.format ? ' selected' : ''}>${f.toUpperCase()}</option>`,
-  )}</select></label>`;
+  )}</select></span>`;
   return html`<form class="key-form" ${submitAttrs(m)} hx-target="#keys-table" hx-include="${STATE}" novalidate>
 ${modalHeader(title, formatPicker)}
 <div class="modal-body">
