@@ -160,6 +160,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in a browser', () => {
     await dialog().getByText('Binary value, shown as base64.').waitFor();
     await dialog().getByText('AAEC/w==').waitFor();
     await dialog().getByRole('button', { name: 'Edit' }).click();
+    await dialog().getByRole('heading', { name: 'Edit Key' }).waitFor();
+    await dialog().getByText('Binary value: edit it as base64.').waitFor();
     await page.getByLabel('Value', { exact: true }).fill(Buffer.from([9, 8, 7, 0x80]).toString('base64'));
     await page.getByRole('button', { name: 'Save' }).click();
     await dialog().waitFor({ state: 'hidden' });

@@ -31,7 +31,7 @@ export async function openPage(
     colorScheme: options.colorScheme ?? 'light',
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(5000); // a clear failure well inside the test's own timeout
+  page.setDefaultTimeout(10_000); // a clear failure well inside the test's own timeout
   const problems: string[] = [];
   page.on('dialog', (dialog) => {
     problems.push(`${dialog.type()} dialog: ${dialog.message()}`);

@@ -84,7 +84,7 @@ describe('web UI behind --auth.file', () => {
     expect((await apiGet(url, 'ops/new', ADMIN)).status).toBe(404);
     // the change log names the user
     const history = await get(`${url}/web/keys/history/app%2Falice%2Fnew`, { cookie: alice });
-    expect(history.text).toContain('<td>alice</td>');
+    expect(history.text).toContain('<td class="col-author">alice</td>');
   });
 
   it('logs out: the session ends and the UI sends the browser back to the login page', async () => {

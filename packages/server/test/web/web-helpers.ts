@@ -25,7 +25,7 @@ export const get = (url: string, headers?: Record<string, string>): Promise<WebC
 
 /** PUT a value through the API, as another client would. */
 export async function apiPut(base: string, key: string, value: string | Uint8Array, format = 'text', headers: Record<string, string> = {}): Promise<void> {
-  const res = await fetch(`${base}/kv/${key}`, { method: 'PUT', body: value, headers: { 'x-stash-format': format, ...headers } });
+  const res = await fetch(`${base}/kv/${key}`, { method: 'PUT', body: typeof value === 'string' ? value : Buffer.from(value), headers: { 'x-stash-format': format, ...headers } });
   if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
 }
 

@@ -32,14 +32,14 @@ function restoreButton(base: string, key: string, revision: number, label = 'Res
 /** `GET /web/keys/history/{key}`: every version from the change log, newest first, each viewable and restorable. */
 export function historyView(m: HistoryModel): Html {
   const rows = m.entries.map(
-    (e) => html`<tr${e.revision === m.current ? html` class="is-current"` : ''}><td class="mono">#${e.revision}</td><td>${timeTag(e.timestamp)}</td><td>${e.author}</td><td><span class="op op-${e.action}">${e.action}</span> ${e.action === 'delete' ? '' : formatBadge(e.format)}${e.revision === m.current ? html` <span class="badge">current</span>` : ''}</td><td class="col-actions"><div class="row-actions">${e.action === 'delete'
+    (e) => html`<tr${e.revision === m.current ? html` class="is-current"` : ''}><td class="mono">#${e.revision}</td><td class="col-when">${timeTag(e.timestamp)}</td><td class="col-author">${e.author}</td><td><span class="op op-${e.action}">${e.action}</span> ${e.action === 'delete' ? '' : formatBadge(e.format)}${e.revision === m.current ? html` <span class="badge">current</span>` : ''}</td><td class="col-actions"><div class="row-actions">${e.action === 'delete'
       ? ''
       : html`<button type="button" class="btn btn-small" hx-get="${keyPath(m.base, 'revision', m.key)}?rev=${e.revision}" hx-target="#modal-content" aria-label="View revision ${e.revision}">View</button>${m.canWrite && e.revision !== m.current ? restoreButton(m.base, m.key, e.revision) : ''}`}</div></td></tr>`,
   );
   const body =
     m.entries.length === 0
       ? html`<p class="empty">No history for this key.</p>`
-      : html`<div class="table-wrap"><table class="history"><thead><tr><th scope="col">Revision</th><th scope="col">When</th><th scope="col">Author</th><th scope="col">Change</th><th scope="col" class="col-actions">Action</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+      : html`<div class="table-wrap"><table class="history"><thead><tr><th scope="col">Revision</th><th scope="col" class="col-when">When</th><th scope="col" class="col-author">Author</th><th scope="col">Change</th><th scope="col" class="col-actions">Action</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   return html`${modalHeader('History', html`<span class="mono subtitle">${m.key}</span>`)}
 <div class="modal-body">${body}</div>
 <div class="modal-footer">${m.current > 0 ? html`<button type="button" class="btn" hx-get="${keyPath(m.base, 'view', m.key)}" hx-target="#modal-content">Back</button>` : ''}<span class="spacer"></span><button type="button" class="btn" data-close-modal>Close</button></div>`;

@@ -1,4 +1,4 @@
-import type { Format } from '@stash/client/core';
+import { isZkValue, type Format } from '@stash/client/core';
 import { html, type Html } from '../html.js';
 import { highlight, isHighlighted } from '../highlight.js';
 import { formatBadge, formatSize, keyBadges, keyPath, timeTag } from './display.js';
@@ -33,7 +33,9 @@ export function valueBlock(value: ShownValue, format: Format): Html {
       ? html`<p class="hint">Large value: shown without highlighting.</p>`
       : '';
   const code = value.binary ? html`${value.text}` : highlight(value.text, format);
-  return html`${note}<pre class="value-box code${value.binary ? ' is-binary' : ''}" tabindex="0" aria-labelledby="value-label"><code class="language-${format}">${code}</code></pre>`;
+  // base64 and ciphertext are one long line: wrap them
+  const wrapped = value.binary || isZkValue(value.text);
+  return html`${note}<pre class="value-box code${wrapped ? ' is-wrapped' : ''}" tabindex="0" aria-labelledby="value-label"><code class="language-${format}">${code}</code></pre>`;
 }
 
 /** `GET /web/keys/view/{key}`: the value with its metadata; Edit only where writable and not zero-knowledge. */

@@ -91,7 +91,7 @@ ${model.table}
 <form method="dialog">
 <div class="modal-header"><h2 id="confirm-title">Please confirm</h2></div>
 <div class="modal-body"><p id="confirm-text"></p></div>
-<div class="modal-footer"><button type="submit" class="btn" value="cancel">Cancel</button><button type="submit" class="btn btn-danger" value="ok" id="confirm-ok">Delete</button></div>
+<div class="modal-footer"><span class="spacer"></span><button type="submit" class="btn" value="cancel">Cancel</button><button type="submit" class="btn btn-danger" value="ok" id="confirm-ok">Delete</button></div>
 </form>
 </dialog>
 <div id="toast" class="toast" role="status" aria-live="polite"></div>`,

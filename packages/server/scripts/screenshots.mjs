@@ -1,0 +1,111 @@
+// Screenshots of the web UI for the README and for review: a real server on a temporary SQLite
+// file, sample keys, Debian's Chromium (STASH_TEST_CHROMIUM or /usr/bin/chromium).
+//   npm run screenshots             README set into docs/screenshots/
+//   npm run screenshots -- --all    every state, both themes, phone and wide, into --out (default /tmp/stash-shots)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const args = process.argv.slice(2);
+const all = args.includes('--all');
+const outAt = args.indexOf('--out');
+const out = outAt >= 0 ? args[outAt + 1] : all ? '/tmp/stash-shots' : join(root, 'docs/screenshots');
+mkdirSync(out, { recursive: true });
+
+const port = await new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), 'stash-shots-'));
+const url = `http://127.0.0.1:${port}`;
+const server = spawn(process.execPath, [join(root, 'packages/server/bin/stash.js'), 'server', `--db=${join(dir, 'stash.db')}`, `--server.address=127.0.0.1:${port}`, '--secrets.key=screenshot-secrets-key'], { stdio: 'ignore' });
+
+async function put(key, value, format = 'text') {
+  const res = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: value, headers: { 'x-stash-format': format } });
+  if (!res.ok) throw new Error(`PUT ${key}: ${res.status}`);
+}
+
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') break;
+    } catch {
+      if (i > 100) throw new Error('server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  await put('app/config', '{\n  "debug": false,\n  "level": "info",\n  "servers": ["10.0.0.1", "10.0.0.2"],\n  "timeout_ms": 2500\n}', 'json');
+  await put('app/db/host', 'db.internal:5432');
+  await put('svc/nginx', '[server]\nport = 8080\nworkers = 4\n\n; upstream pool\n[upstream]\nhosts = app-1, app-2', 'ini');
+  await put('app/feature-flags', 'new_checkout: true\nbeta_users:\n  - alice\n  - bob\n', 'yaml');
+  await put('infra/main.tf', 'variable "region" {\n  default = "eu-west-1"\n}\n', 'hcl');
+  await put('app/secrets/api-key', 'sk_live_51Hx9');
+  await put('app/payment-token', `$ZK$${Buffer.alloc(60, 3).toString('base64')}`);
+  await put('app/config', '{\n  "debug": false,\n  "level": "warn",\n  "servers": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],\n  "timeout_ms": 3000\n}', 'json');
+
+  const browser = await chromium.launch({
+    executablePath: process.env.STASH_TEST_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const sizes = all ? [['wide', 1280, 800], ['phone', 375, 780]] : [['wide', 1280, 800]];
+  for (const scheme of ['light', 'dark']) {
+    for (const [size, width, height] of sizes) {
+      const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme, deviceScaleFactor: all ? 1 : 2 });
+      const page = await context.newPage();
+      const shot = (name) => page.screenshot({ path: join(out, `${all ? `${size}-` : ''}${name}-${scheme}.png`) });
+      const dialog = page.getByRole('dialog');
+      await page.goto(url);
+      await shot('list');
+      await page.getByRole('button', { name: 'app/config', exact: true }).click();
+      await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
+      if (all) await shot('view');
+      await dialog.getByRole('button', { name: 'History' }).click();
+      await dialog.getByRole('heading', { name: 'History' }).waitFor();
+      await shot('history');
+      await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: 'Edit app/config' }).click();
+      await dialog.getByRole('heading', { name: 'Edit Key' }).waitFor();
+      await shot('edit');
+      if (all) {
+        await page.getByLabel('Value', { exact: true }).fill('{"debug": tru');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await dialog.getByText('invalid json:').waitFor();
+        await shot('invalid');
+        await put('app/config', '{"changed": "elsewhere"}', 'json');
+        await page.getByLabel('Value', { exact: true }).fill('{"debug": true}');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await dialog.getByText('Conflict detected:').waitFor();
+        await shot('conflict');
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Switch to card view' }).click();
+        await page.locator('ul.cards').waitFor();
+        await shot('cards');
+        await page.getByRole('button', { name: 'Switch to table view' }).click();
+        await page.getByRole('searchbox').fill('app');
+        await page.getByText('matching “app”').waitFor();
+        await shot('search');
+        await page.getByRole('button', { name: 'Delete app/db/host' }).click();
+        await page.getByRole('dialog', { name: 'Please confirm' }).waitFor();
+        await shot('confirm');
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'app/payment-token', exact: true }).click();
+        await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
+        await shot('zk');
+        await put('app/config', '{\n  "debug": false,\n  "level": "warn"\n}', 'json');
+      }
+      await context.close();
+    }
+  }
+  await browser.close();
+  console.log(`screenshots in ${out}`);
+} finally {
+  server.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
