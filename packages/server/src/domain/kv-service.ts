@@ -140,6 +140,14 @@ export class KvService {
     return out;
   }
 
+  /**
+   * Committed changes after revision `after`, oldest first, values as stored (secrets still
+   * sealed): what changed, for views that keep a list up to date.
+   */
+  changesSince(after: number, limit: number): Promise<ChangeEntry[]> {
+    return this.store.changesSince(after, limit);
+  }
+
   /** Values under a prefix at one revision; secrets are skipped when no vault is configured. */
   async exportValues(prefix = ''): Promise<{ revision: number; items: KeyValue[] }> {
     const { revision, items } = await this.store.exportValues(prefix);

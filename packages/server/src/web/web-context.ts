@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl, WebViewer } from '../shared/access.js';
-import { buildKeyList } from './key-list.js';
+import { pageOfKeys, type KeyListCache } from './key-list.js';
 import type { Preferences } from './preferences.js';
 import { sendHtml, sendText } from './respond.js';
 import type { StaticAssets } from './static-assets.js';
@@ -20,6 +20,8 @@ export interface WebDeps {
   /** --server.page-size; 0 = no pagination */
   pageSize: number;
   assets: StaticAssets;
+  /** the sorted key lists between requests */
+  lists: KeyListCache;
 }
 
 /** One UI request, with who makes it, their preferences and their form fields. */
@@ -51,10 +53,10 @@ export function showValue(bytes: Uint8Array): ShownValue {
 
 /** The `#keys-table` region for this request's search, page and preferences. */
 export async function renderKeysTable(w: WebRequest, prefs: Preferences = w.prefs, page = pageParam(w)): Promise<Html> {
-  const keys = await w.deps.service.list('', prefs.secretsFilter);
+  const sorted = await w.deps.lists.sorted(prefs.secretsFilter, prefs.sortMode);
   const search = field(w, 'search');
   const principal = w.viewer.principal;
-  const list = buildKeyList(keys, principal, { search, sort: prefs.sortMode, page, pageSize: w.deps.pageSize });
+  const list = pageOfKeys(sorted, principal, { search, page, pageSize: w.deps.pageSize });
   return keysTable({ base: w.deps.baseUrl, list, viewMode: prefs.viewMode, search, canCreate: principal.canWriteSomewhere() });
 }
 

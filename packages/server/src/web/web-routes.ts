@@ -6,6 +6,7 @@ import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
 import { editKey, createKey, deleteKey, newKey, updateKey, viewKey } from './key-handlers.js';
 import { keyHistory, keyRevision, restoreKey } from './history-handlers.js';
 import { indexPage, keysPartial, toggleTheme, togglePreference } from './page-handlers.js';
+import { KeyListCache } from './key-list.js';
 import { readPreferences } from './preferences.js';
 import { sendHtml, sendText } from './respond.js';
 import { serveAsset } from './serve-asset.js';
@@ -80,7 +81,14 @@ function formOf(body: unknown): URLSearchParams {
  * The web UI (compat 12) as a plugin for createApp: `/`, `/web/...` behind the session when
  * auth is on, and `/static/...` for everyone. Paths arrive without the base URL; links carry it.
  */
-export function createWebRoutes(deps: WebDeps): (app: FastifyInstance) => void {
+export function createWebRoutes(options: Omit<WebDeps, 'lists'>): (app: FastifyInstance) => void {
+  const { service } = options;
+  const lists = new KeyListCache({
+    revision: () => service.revision(),
+    list: (filter) => service.list('', filter),
+    changesSince: (after, limit) => service.changesSince(after, limit),
+  });
+  const deps: WebDeps = { ...options, lists };
   const base = deps.baseUrl;
 
   /** The signed-in viewer's request, or undefined after sending the browser to the login page. */
