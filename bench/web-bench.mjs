@@ -101,7 +101,7 @@ async function run(label, db, flags) {
     const cases = [
       ['bare node:http (one round trip)', `${bare.url}/`],
       ['GET /web/keys (first page of 50)', `${stash.url}/web/keys`],
-      ['GET /web/keys?page=100 (last page)', `${stash.url}/web/keys?page=200`],
+      ['GET /web/keys?page=200 (last page)', `${stash.url}/web/keys?page=200`],
       ['GET /web/keys?search=team-042 (20 hits)', `${stash.url}/web/keys?search=team-042`],
       ['GET /web/keys?search=config-1 (many hits)', `${stash.url}/web/keys?search=config-1`],
       ['GET /web/keys?search=nothing (no hit)', `${stash.url}/web/keys?search=nothing`],

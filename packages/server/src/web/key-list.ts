@@ -81,8 +81,8 @@ export interface KeyListSource {
 
 /** Above this many keys a list is not kept between requests (memory over speed). */
 const MAX_CACHED_KEYS = 200_000;
-/** Further behind than this, reading the whole list again is cheaper than replaying. */
-const MAX_REPLAY = 500;
+/** Further behind than this, read every key again: the replay carries values, so it stays short. */
+const MAX_REPLAY = 200;
 
 /**
  * Every key of one secrets filter, sorted per mode, valid at one global revision. Every write on

@@ -38,13 +38,17 @@ export async function openPage(
     void dialog.dismiss();
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // HTTP errors are reported with their URL by the response event; the console repeats them without one
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
   });
   return { page, context, problems, close: () => context.close() };
 }
 
-/** Console errors the browser logs for HTTP errors the test provoked on purpose. */
-export function unexpected(problems: readonly string[]): string[] {
-  return problems.filter((p) => !/Failed to load resource: the server responded with a status of (403|409|422)/.test(p));
+/** Problems other than the HTTP answers a test provoked on purpose (refusals, conflicts, format errors, failed logins). */
+export function unexpected(problems: readonly string[], expected: readonly number[] = [401, 403, 409, 422]): string[] {
+  return problems.filter((p) => !expected.some((status) => p.startsWith(`HTTP ${status} `)));
 }

@@ -36,10 +36,13 @@ function settleToast(kind: 'info' | 'error'): void {
   toastTimer = setTimeout(() => toast.classList.remove('visible'), kind === 'error' ? 6000 : 3500);
 }
 
-/** Focus what the new modal content asks for, else its first control. */
+/**
+ * Focus what the new modal content asks for (`data-autofocus`: htmx would move focus again a
+ * moment after the swap for a plain `autofocus`, under the user's fingers), else its first control.
+ */
 function focusModal(): void {
   const wanted =
-    modalContent?.querySelector<HTMLElement>('[autofocus]') ??
+    modalContent?.querySelector<HTMLElement>('[data-autofocus]') ??
     modalContent?.querySelector<HTMLElement>('input:not([type=hidden]), textarea, select, button:not([data-close-modal]), [tabindex="0"]');
   wanted?.focus();
 }

@@ -74,8 +74,8 @@ export function keyForm(m: KeyFormModel): Html {
 ${modalHeader(title, formatPicker)}
 <div class="modal-body">
 ${problemPanel(m)}${conflictPanel(m)}
-<div class="field"><label for="key-input">Key</label><input id="key-input" class="input mono" name="key" value="${m.key}" required autocomplete="off" spellcheck="false"${m.mode === 'edit' ? ' readonly' : ' autofocus'} placeholder="app/config"></div>
-<div class="field"><label for="value-input">Value</label>${m.binary && m.mode === 'edit' ? html`<p class="hint" id="binary-hint">Binary value: edit it as base64.</p>` : ''}<textarea id="value-input" class="input mono" name="value" rows="${rowsFor(m.value)}" spellcheck="false"${m.mode === 'edit' ? ' autofocus' : ''}${m.binary && m.mode === 'edit' ? ' aria-describedby="binary-hint"' : ''}>${m.value}</textarea></div>
+<div class="field"><label for="key-input">Key</label><input id="key-input" class="input mono" name="key" value="${m.key}" required autocomplete="off" spellcheck="false"${m.mode === 'edit' ? ' readonly' : ' data-autofocus'} placeholder="app/config"></div>
+<div class="field"><label for="value-input">Value</label>${m.binary && m.mode === 'edit' ? html`<p class="hint" id="binary-hint">Binary value: edit it as base64.</p>` : ''}<textarea id="value-input" class="input mono" name="value" rows="${rowsFor(m.value)}" spellcheck="false"${m.mode === 'edit' ? ' data-autofocus' : ''}${m.binary && m.mode === 'edit' ? ' aria-describedby="binary-hint"' : ''}>${m.value}</textarea></div>
 ${m.mode === 'new'
     ? html`<label class="checkbox"><input type="checkbox" name="is_binary" value="true"${m.binary ? ' checked' : ''}> Value is base64 (binary)</label>`
     : m.binary
