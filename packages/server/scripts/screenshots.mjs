@@ -57,7 +57,7 @@ try {
   const sizes = all ? [['wide', 1280, 800], ['phone', 375, 780]] : [['wide', 1280, 800]];
   for (const scheme of ['light', 'dark']) {
     for (const [size, width, height] of sizes) {
-      const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme, deviceScaleFactor: all ? 1 : 2 });
+      const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme, deviceScaleFactor: 1 });
       const page = await context.newPage();
       const shot = (name) => page.screenshot({ path: join(out, `${all ? `${size}-` : ''}${name}-${scheme}.png`) });
       const dialog = page.getByRole('dialog');
