@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { HAVE_CHROMIUM, launchBrowser, openPage } from './browser.js';
+import { apiPut } from './web-helpers.js';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AUTH = join(import.meta.dirname, '..', 'fixtures', 'auth-web.yml');
+const ADMIN = { 'x-auth-token': 'web-admin-token' };
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core in the page (evaluated over the DevTools protocol, which the page's CSP does not govern). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('web UI accessibility (axe-core)', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer(['--auth.file', AUTH, '--secrets.key', 'a11y-secrets-key-16b']);
+    await apiPut(server.url, 'app/config', '{"a": [1, 2], "b": "text"}', 'json', ADMIN);
+    await apiPut(server.url, 'app/config', '{"a": [1, 2, 3]}', 'json', ADMIN);
+    await apiPut(server.url, 'app/secrets/token', 'pw', 'text', ADMIN);
+    await apiPut(server.url, 'app/zk', `$ZK$${Buffer.alloc(48, 2).toString('base64')}`, 'text', ADMIN);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`finds no serious or critical violation on the login, list, cards, view, edit and history views (${scheme})`, async () => {
+      const watched = await openPage(browser, { colorScheme: scheme });
+      const { page } = watched;
+      const found: Record<string, string[]> = {};
+      try {
+        await page.goto(`${server.url}/`);
+        found['login'] = await seriousViolations(page);
+        await page.getByLabel('Username').fill('admin');
+        await page.getByLabel('Password').fill('admin-pw');
+        await page.getByRole('button', { name: 'Login' }).click();
+        await page.getByRole('button', { name: 'app/config', exact: true }).waitFor();
+        found['list'] = await seriousViolations(page);
+        await page.getByRole('button', { name: 'app/config', exact: true }).click();
+        await page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor();
+        found['view'] = await seriousViolations(page);
+        await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
+        await page.getByRole('dialog').getByRole('heading', { name: 'History' }).waitFor();
+        found['history'] = await seriousViolations(page);
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Edit app/config' }).click();
+        await page.getByRole('dialog').getByRole('heading', { name: 'Edit Key' }).waitFor();
+        found['edit'] = await seriousViolations(page);
+        await page.getByLabel('Value', { exact: true }).fill('{"broken":');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.getByRole('dialog').getByRole('alert').waitFor();
+        found['edit with error'] = await seriousViolations(page);
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Switch to card view' }).click();
+        await page.locator('ul.cards').waitFor();
+        found['cards'] = await seriousViolations(page);
+      } finally {
+        await watched.close();
+      }
+      expect(found).toEqual({ login: [], list: [], view: [], history: [], edit: [], 'edit with error': [], cards: [] });
+    });
+  }
+});
