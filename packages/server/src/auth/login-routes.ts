@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { LoginPage } from '../shared/ports.js';
 import { ALL_METHODS, methodNotAllowed } from '../shared/replies.js';
-import { isHttps } from '../shared/request-info.js';
+import { formFields, isHttps } from '../shared/request-info.js';
 import { SESSION_COOKIES, sessionCookieValues, type AuthAccessControl } from './access-control.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { SessionStore } from './session-store.js';
@@ -25,10 +25,6 @@ export interface AuthRoutesOptions {
 
 function cookie(name: string, value: string, path: string, maxAge: number, secure: boolean): string {
   return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Strict`;
-}
-
-function formFields(body: unknown): URLSearchParams {
-  return new URLSearchParams(Buffer.isBuffer(body) ? body.toString('utf8') : '');
 }
 
 /**

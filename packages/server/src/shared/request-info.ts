@@ -8,3 +8,8 @@ export function isHttps(req: FastifyRequest): boolean {
   const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
   return first === 'https';
 }
+
+/** The fields of a form-encoded body (bodies arrive as raw bytes, see http/app.ts). */
+export function formFields(body: unknown): URLSearchParams {
+  return new URLSearchParams(Buffer.isBuffer(body) ? body.toString('utf8') : '');
+}

@@ -2,7 +2,8 @@ import { normalizeKey } from '@stash/client/core';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertValidKey, type KeyValue } from '../domain/kv-service.js';
 import type { ChangeEntry } from '../storage/store.js';
-import { sendHtml, sendText } from './respond.js';
+import { plainError } from '../shared/replies.js';
+import { sendHtml } from './respond.js';
 import { historyView, revisionView, type HistoryRow } from './templates/history.js';
 import { answerWritten, field, sendWebError, showValue, type WebRequest } from './web-context.js';
 
@@ -43,7 +44,7 @@ async function valueAt(w: WebRequest, key: string): Promise<KeyValue> {
 export async function keyHistory(w: WebRequest, rawKey: string): Promise<void> {
   try {
     const key = assertValidKey(normalizeKey(rawKey));
-    if (!w.viewer.principal.canRead(key)) return sendText(w.reply, 403, 'access denied');
+    if (!w.viewer.principal.canRead(key)) return plainError(w.reply, 403, 'access denied');
     const entries = (await w.deps.service.history(key, HISTORY_LIMIT)).map(toRow);
     const current = await currentRevision(w, key);
     const canWrite = w.viewer.principal.canWrite(key);
@@ -57,7 +58,7 @@ export async function keyHistory(w: WebRequest, rawKey: string): Promise<void> {
 export async function keyRevision(w: WebRequest, rawKey: string): Promise<void> {
   try {
     const key = assertValidKey(normalizeKey(rawKey));
-    if (!w.viewer.principal.canRead(key)) return sendText(w.reply, 403, 'access denied');
+    if (!w.viewer.principal.canRead(key)) return plainError(w.reply, 403, 'access denied');
     const kv = await valueAt(w, key);
     const entry = (await w.deps.service.history(key, HISTORY_LIMIT)).find((e) => e.revision === kv.revision);
     await sendHtml(w.req, w.reply, 200, revisionView({
@@ -79,7 +80,7 @@ export async function keyRevision(w: WebRequest, rawKey: string): Promise<void> 
 export async function restoreKey(w: WebRequest, rawKey: string): Promise<void> {
   try {
     const key = assertValidKey(normalizeKey(rawKey));
-    if (!w.viewer.principal.canWrite(key)) return sendText(w.reply, 403, 'access denied');
+    if (!w.viewer.principal.canWrite(key)) return plainError(w.reply, 403, 'access denied');
     const old = await valueAt(w, key);
     const revision = parseRev(field(w, 'rev'));
     const entry = await w.deps.service.put(key, old.value, old.format, { actor: w.viewer.principal.actor });

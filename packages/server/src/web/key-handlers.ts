@@ -1,8 +1,9 @@
 import { isFormat, isStdBase64, isZkValue, normalizeKey, type Format } from '@stash/client/core';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertValidKey, type KeyValue } from '../domain/kv-service.js';
+import { plainError } from '../shared/replies.js';
 import { formatProblem } from './format-validation.js';
-import { sendHtml, sendText } from './respond.js';
+import { sendHtml } from './respond.js';
 import { keyForm, type FormConflict, type KeyFormModel } from './templates/key-form.js';
 import { keyView } from './templates/key-view.js';
 import { answerWritten, field, sendWebError, showValue, type WebRequest } from './web-context.js';
@@ -16,7 +17,7 @@ function routeKey(raw: string): string {
 
 /** Read a key the viewer may read; 403 otherwise (checked here, not only by hiding buttons). */
 async function readable(w: WebRequest, key: string): Promise<KeyValue | undefined> {
-  if (!w.viewer.principal.canRead(key)) return void sendText(w.reply, 403, 'access denied');
+  if (!w.viewer.principal.canRead(key)) return void plainError(w.reply, 403, 'access denied');
   return w.deps.service.get(key);
 }
 
@@ -62,10 +63,10 @@ function editModel(w: WebRequest, key: string, kv: KeyValue): KeyFormModel {
 export async function editKey(w: WebRequest, rawKey: string): Promise<void> {
   try {
     const key = routeKey(rawKey);
-    if (!w.viewer.principal.canWrite(key)) return sendText(w.reply, 403, 'access denied');
+    if (!w.viewer.principal.canWrite(key)) return plainError(w.reply, 403, 'access denied');
     const kv = await w.deps.service.get(key);
     if (isZkValue(kv.value)) {
-      return sendText(w.reply, 400, 'zero-knowledge values are encrypted by clients: edit it with a client that holds the passphrase');
+      return plainError(w.reply, 400, 'zero-knowledge values are encrypted by clients: edit it with a client that holds the passphrase');
     }
     await sendHtml(w.req, w.reply, 200, keyForm(editModel(w, key, kv)));
   } catch (error) {
@@ -75,7 +76,7 @@ export async function editKey(w: WebRequest, rawKey: string): Promise<void> {
 
 /** `GET /web/keys/new` */
 export async function newKey(w: WebRequest): Promise<void> {
-  if (!w.viewer.principal.canWriteSomewhere()) return sendText(w.reply, 403, 'access denied');
+  if (!w.viewer.principal.canWriteSomewhere()) return plainError(w.reply, 403, 'access denied');
   await sendHtml(w.req, w.reply, 200, keyForm({ base: w.deps.baseUrl, mode: 'new', key: '', value: '', format: 'text', binary: false }));
 }
 
@@ -170,7 +171,7 @@ function revisionField(raw: string): number {
 async function conflictNow(w: WebRequest, key: string): Promise<FormConflict> {
   try {
     const kv = await w.deps.service.get(key);
-    return { server: { value: showValue(kv.value), format: kv.format, revision: kv.revision, updatedAtNs: toNanos(kv.updatedAt) } };
+    return { server: { value: showValue(kv.value), format: kv.format, revision: kv.revision } };
   } catch (error) {
     if (error instanceof NotFoundError) return {};
     throw error;
@@ -218,7 +219,7 @@ export async function updateKey(w: WebRequest, rawKey: string): Promise<void> {
 export async function deleteKey(w: WebRequest, rawKey: string): Promise<void> {
   try {
     const key = routeKey(rawKey);
-    if (!w.viewer.principal.canWrite(key)) return sendText(w.reply, 403, 'access denied');
+    if (!w.viewer.principal.canWrite(key)) return plainError(w.reply, 403, 'access denied');
     await w.deps.service.delete(key, { actor: w.viewer.principal.actor });
     w.deps.log.info(`web: deleted ${key} by ${w.viewer.name || 'anonymous'}`, w.req.id);
     await answerWritten(w, `Deleted “${key}”`);

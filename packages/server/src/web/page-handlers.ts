@@ -48,8 +48,7 @@ const CYCLES = { viewMode: VIEW_MODES, sortMode: SORT_MODES, secretsFilter: SECR
  * starts at page 1; a new view keeps the page.
  */
 export async function togglePreference(w: WebRequest, which: ListPreference): Promise<void> {
-  const cycle: readonly string[] = CYCLES[which];
-  const value = cycle[(cycle.indexOf(w.prefs[which]) + 1) % cycle.length] as string;
+  const value = nextInCycle<string>(CYCLES[which], w.prefs[which]);
   const prefs = { ...w.prefs, [which]: value } as Preferences;
   setPreference(w, PREFERENCE_COOKIES[which], value);
   const base = w.deps.baseUrl;

@@ -48,13 +48,3 @@ export async function sendHtml(req: FastifyRequest, reply: FastifyReply, status:
       : await gzipAsync(text, { level: 6 });
   void reply.header('content-encoding', encoding).send(packed);
 }
-
-/** An error a person reads: plain text, as the original's http.Error (the page shows it in a toast). */
-export function sendText(reply: FastifyReply, status: number, message: string): void {
-  void reply
-    .code(status)
-    .header('content-type', 'text/plain; charset=utf-8')
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'no-store')
-    .send(`${message}\n`);
-}

@@ -4,9 +4,10 @@ import { DomainError } from '../domain/errors.js';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl, WebViewer } from '../shared/access.js';
+import { plainError } from '../shared/replies.js';
 import { pageOfKeys, type KeyListCache } from './key-list.js';
 import type { Preferences } from './preferences.js';
-import { sendHtml, sendText } from './respond.js';
+import { sendHtml } from './respond.js';
 import type { StaticAssets } from './static-assets.js';
 import { keysTable } from './templates/keys-table.js';
 import type { ShownValue } from './templates/key-view.js';
@@ -79,8 +80,8 @@ const STATUS: Record<DomainError['code'], number> = {
 
 /** Errors outside a form: plain text the page shows in a toast; unknown ones are logged and hidden. */
 export function sendWebError(w: WebRequest, error: unknown): void {
-  if (error instanceof DomainError && error.code !== 'internal') return sendText(w.reply, STATUS[error.code], error.message);
+  if (error instanceof DomainError && error.code !== 'internal') return plainError(w.reply, STATUS[error.code], error.message);
   const cause = error instanceof DomainError ? error.cause ?? error : error;
   w.deps.log.error(`web ${w.req.method} ${w.req.url}: ${cause instanceof Error ? cause.stack ?? cause.message : String(cause)}`, w.req.id);
-  sendText(w.reply, 500, 'internal error');
+  plainError(w.reply, 500, 'internal error');
 }

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LoginPage } from '../shared/ports.js';
-import { ALL_METHODS, methodNotAllowed, notFound, redirect } from '../shared/replies.js';
+import { ALL_METHODS, methodNotAllowed, notFound, plainError, redirect } from '../shared/replies.js';
 import '../shared/request-fields.js';
+import { formFields } from '../shared/request-info.js';
 import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
 import { editKey, createKey, deleteKey, newKey, updateKey, viewKey } from './key-handlers.js';
 import { keyHistory, keyRevision, restoreKey } from './history-handlers.js';
 import { indexPage, keysPartial, toggleTheme, togglePreference } from './page-handlers.js';
 import { KeyListCache } from './key-list.js';
 import { readPreferences } from './preferences.js';
-import { sendHtml, sendText } from './respond.js';
+import { sendHtml } from './respond.js';
 import { serveAsset } from './serve-asset.js';
 import { loginPage } from './templates/login.js';
 import type { WebDeps, WebRequest } from './web-context.js';
@@ -52,7 +53,7 @@ async function dispatch(w: WebRequest, rest: string): Promise<void> {
   const raw = rest.slice(5);
   const keyOf = (part: string): string | undefined => {
     const key = decodePathPart(part);
-    if (key === undefined) sendText(reply, 400, 'invalid URL escape');
+    if (key === undefined) plainError(reply, 400, 'invalid URL escape');
     return key;
   };
   // PUT and DELETE /web/keys/{key...} take every name, `new` and `view/x` included
@@ -71,10 +72,6 @@ async function dispatch(w: WebRequest, rest: string): Promise<void> {
     return handler(w, key);
   }
   return methodNotAllowed(reply, 'DELETE, PUT');
-}
-
-function formOf(body: unknown): URLSearchParams {
-  return new URLSearchParams(Buffer.isBuffer(body) ? body.toString('utf8') : '');
 }
 
 /**
@@ -101,7 +98,7 @@ export function createWebRoutes(options: Omit<WebDeps, 'lists'>): (app: FastifyI
       return undefined;
     }
     const prefs = readPreferences(req.headers.cookie);
-    return { deps, req, reply, viewer, prefs, query: new URLSearchParams(query), form: formOf(req.body) };
+    return { deps, req, reply, viewer, prefs, query: new URLSearchParams(query), form: formFields(req.body) };
   };
 
   return (app) => {

@@ -25,8 +25,8 @@ export interface HistoryModel {
 
 const STATE = '#search-input, #current-page';
 
-function restoreButton(base: string, key: string, revision: number, label = 'Restore'): Html {
-  return html`<button type="button" class="btn btn-small" hx-post="${keyPath(base, 'restore', key)}" hx-vals="${JSON.stringify({ rev: String(revision) })}" hx-target="#keys-table" hx-include="${STATE}" aria-label="${label} revision ${revision}">${label}</button>`;
+function restoreButton(base: string, key: string, revision: number): Html {
+  return html`<button type="button" class="btn btn-small" hx-post="${keyPath(base, 'restore', key)}" hx-vals="${JSON.stringify({ rev: String(revision) })}" hx-target="#keys-table" hx-include="${STATE}" aria-label="Restore revision ${revision}">Restore</button>`;
 }
 
 /** `GET /web/keys/history/{key}`: every version from the change log, newest first, each viewable and restorable. */

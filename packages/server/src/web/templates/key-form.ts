@@ -13,7 +13,7 @@ export interface FormProblem {
 /** The key changed (or went away) after the form was opened. */
 export interface FormConflict {
   /** undefined when the key was deleted meanwhile */
-  server?: { value: ShownValue; format: Format; revision: number; updatedAtNs: string };
+  server?: { value: ShownValue; format: Format; revision: number };
 }
 
 export interface KeyFormModel {
