@@ -12,7 +12,8 @@ import {
   type ZkKdf,
 } from '@stash/client';
 
-const FIXTURES = '/work/shared/fixtures/zk';
+// Vectors made by the original's Go, Python, TypeScript and Rust clients (fixtures/zk/README.md).
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'zk');
 const PASSPHRASE = 'cross-compat-key-16';
 const decoder = new TextDecoder();
 

@@ -9,7 +9,8 @@ import { originalOpen, originalSeal } from './original-format.js';
 
 const MASTER = '0123456789abcdef-test';
 const PLAIN = 'Pl41ntext-S3cret-must-not-leak';
-const ZK_DIR = '/work/shared/fixtures/zk';
+// The client package's copy of the original SDKs' vectors (packages/client/test/fixtures/zk/README.md).
+const ZK_DIR = join(import.meta.dirname, '..', '..', '..', 'client', 'test', 'fixtures', 'zk');
 
 interface Captured {
   server: TestServer;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, PG_URL, type TestDatabase } from '../helpers/pg.js';
@@ -6,6 +7,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { originalOpen, originalSeal } from './original-format.js';
 
 const MASTER = '0123456789abcdef-test';
+// The client package's copy of the original SDKs' vectors (packages/client/test/fixtures/zk/README.md).
+const ZK_DIR = join(import.meta.dirname, '..', '..', '..', 'client', 'test', 'fixtures', 'zk');
 
 if (!PG_URL) console.warn('secrets PostgreSQL tests skipped: STASH_TEST_PG_URL is not set');
 
@@ -48,7 +51,7 @@ describe.skipIf(!PG_URL)('secrets vault on PostgreSQL', () => {
   });
 
   it('stores a ZK fixture unchanged', async () => {
-    const body = readFileSync('/work/shared/fixtures/zk/rust_encrypted.bin');
+    const body = readFileSync(join(ZK_DIR, 'rust_encrypted.bin'));
     expect((await fetch(`${server.url}/kv/pg/secrets/zk`, { method: 'PUT', body })).status).toBe(201);
     expect((await stored('pg/secrets/zk'))?.equals(body)).toBe(true);
   });
