@@ -1,5 +1,5 @@
 import type { ListedKey } from '../domain/kv-service.js';
-import { goJson, toKeyInfo } from '../shared/wire-format.js';
+import { keyInfoJson } from '../shared/wire-format.js';
 
 interface CachedList {
   revision: number;
@@ -17,10 +17,16 @@ const MAX_TOTAL_ITEMS = 50_000;
  * Every write advances the revision in the same transaction, on any server sharing the
  * database, so a list is never served stale; the revision is read before the list, so a write
  * racing the read only makes the entry look older than it is and it is rebuilt next time.
+ *
+ * A list is kept only when it was asked for again within the last MAX_LISTS misses: lists asked
+ * once (a scan over many prefixes) are answered without being stored, so they neither push the
+ * hot ones out nor leave old-generation garbage behind (GC was a third of a miss's cost).
  */
 export class ListCache {
   private readonly lists = new Map<string, CachedList>();
   private items = 0;
+  /** recent misses: list id -> the revision it was read at */
+  private readonly seen = new Map<string, number>();
 
   async body(
     prefix: string,
@@ -34,7 +40,12 @@ export class ListCache {
     let entry = this.lists.get(id);
     if (!entry || entry.revision !== revision) {
       const keys = await load();
-      entry = { revision, keys: keys.map((k) => k.key), parts: keys.map((k) => goJson(toKeyInfo(k)).slice(0, -1)) };
+      if (!entry && this.seen.get(id) !== revision) {
+        this.remember(id, revision);
+        return answer(keys, canRead);
+      }
+      this.seen.delete(id);
+      entry = { revision, keys: keys.map((k) => k.key), parts: keys.map(keyInfoJson) };
       this.drop(id);
       if (keys.length <= MAX_TOTAL_ITEMS) {
         while (this.lists.size >= MAX_LISTS || this.items + keys.length > MAX_TOTAL_ITEMS) {
@@ -53,10 +64,26 @@ export class ListCache {
     return `[${out}]\n`;
   }
 
+  private remember(id: string, revision: number): void {
+    this.seen.delete(id);
+    if (this.seen.size >= MAX_LISTS) this.seen.delete(this.seen.keys().next().value as string);
+    this.seen.set(id, revision);
+  }
+
   private drop(id: string): void {
     const old = this.lists.get(id);
     if (!old) return;
     this.lists.delete(id);
     this.items -= old.keys.length;
   }
+}
+
+/** A list answer built straight from the keys, for lists not worth keeping. */
+function answer(keys: readonly ListedKey[], canRead: (key: string) => boolean): string {
+  let out = '';
+  for (const k of keys) {
+    if (!canRead(k.key)) continue;
+    out += out === '' ? keyInfoJson(k) : `,${keyInfoJson(k)}`;
+  }
+  return `[${out}]\n`;
 }

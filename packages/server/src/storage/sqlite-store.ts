@@ -72,6 +72,11 @@ function toMeta(row: MetaRow): KeyMeta {
     revision: row[6],
   };
 }
+/** The list order of the Store contract: updated_at descending, the later revision first on a tie. */
+function newestFirst(a: KeyMeta, b: KeyMeta): number {
+  return b.updatedAt.getTime() - a.updatedAt.getTime() || b.revision - a.revision;
+}
+
 function toChange(row: HistoryRow): ChangeEntry {
   return {
     revision: row.revision,
@@ -105,10 +110,10 @@ export class SqliteStore implements Store {
     this.stmt = {
       get: db.prepare('SELECT key, value, format, created_at, updated_at, revision FROM kv WHERE key = ?'),
       exists: db.prepare('SELECT revision FROM kv WHERE key = ?').pluck(),
-      listAll: db.prepare(`SELECT ${META_COLUMNS} FROM kv ORDER BY updated_at DESC, revision DESC`).raw(),
-      listRange: db
-        .prepare(`SELECT ${META_COLUMNS} FROM kv WHERE key >= ? AND key < ? ORDER BY updated_at DESC, revision DESC`)
-        .raw(),
+      // ordered in JS, on parsed times: cheaper than SQLite's temporary sort b-tree, and exact
+      // where old rows mix time layouts that do not sort as text
+      listAll: db.prepare(`SELECT ${META_COLUMNS} FROM kv`).raw(),
+      listRange: db.prepare(`SELECT ${META_COLUMNS} FROM kv WHERE key >= ? AND key < ?`).raw(),
       exportAll: db.prepare('SELECT key, value, format, created_at, updated_at, revision FROM kv ORDER BY key'),
       exportRange: db.prepare(
         'SELECT key, value, format, created_at, updated_at, revision FROM kv WHERE key >= ? AND key < ? ORDER BY key',
@@ -153,7 +158,9 @@ export class SqliteStore implements Store {
     const rows = (
       upper === undefined ? this.stmt.listAll.all() : this.stmt.listRange.all(prefix, upper)
     ) as MetaRow[];
-    return Promise.resolve(rows.filter((r) => r[0].startsWith(prefix)).map(toMeta));
+    const metas: KeyMeta[] = [];
+    for (const row of rows) if (row[0].startsWith(prefix)) metas.push(toMeta(row));
+    return Promise.resolve(metas.sort(newestFirst));
   }
 
   exportValues(prefix = ''): Promise<ExportResult> {
