@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     pg: { type: 'string' },
     out: { type: 'string' },
-    cases: { type: 'string', default: 'get,list,put' },
+    cases: { type: 'string', default: 'get,get-rotate,list,list-rotate,list-writes,put' },
     rounds: { type: 'string', default: '3' },
   },
 });
@@ -89,13 +89,26 @@ async function freePort() {
   });
 }
 
-/** One autocannon run; throws when any request failed, since a fast error is not a result. */
-async function load(name, opts) {
-  // 2 s warm-up first (JIT, caches, connection pools), then the measured run; both servers get the same
-  await autocannon({ connections: CONNECTIONS, duration: WARMUP, ...opts });
-  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts });
+function checked(name, result) {
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${name}: ${failed} failed requests (${result.non2xx} non-2xx, ${result.errors} errors)`);
+  return result;
+}
+
+/**
+ * One autocannon run; throws when any request failed (warm-up included), since a fast error is
+ * not a result. `writers` runs a second load against the same server for the whole run.
+ */
+async function load(name, opts, writers) {
+  const run = async (duration) => {
+    const background = writers ? autocannon({ url: opts.url, duration, ...writers }) : undefined;
+    const result = checked(name, await autocannon({ connections: CONNECTIONS, duration, ...opts }));
+    if (background) checked(`${name} (writers)`, await background);
+    return result;
+  };
+  // 2 s warm-up first (JIT, caches, connection pools), then the measured run; both servers get the same
+  await run(WARMUP);
+  const result = await run(DURATION);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
@@ -121,12 +134,36 @@ async function seed(url) {
   if (list.length !== 100) throw new Error(`seed: prefix list returned ${list.length} keys, expected 100`);
 }
 
-/** The three cases; `bare` gets the same method, body and connection count. */
+const pad4 = (n) => String(n).padStart(4, '0');
+
+/** The cases; `bare` gets the same method, body, paths and connection count. */
 function cases(engine) {
   let n = 0;
+  let g = 0;
+  let k = 0;
   return [
     { id: 'get', name: 'GET one key', path: '/kv/bench/one', opts: {} },
-    { id: 'list', name: 'prefix list, 100 of 10,000 keys', path: '/kv/?prefix=tbl/0042/', opts: {} },
+    {
+      id: 'get-rotate',
+      name: 'GET, rotating over 10,000 keys',
+      path: '/kv/tbl/0000/0000',
+      opts: { requests: [{ setupRequest: (req) => ({ ...req, path: `/kv/tbl/${pad4(k % 100)}/${pad4(Math.floor(k++ / 100) % 100)}` }) }] },
+    },
+    { id: 'list', name: 'prefix list, 100 of 10,000 keys (one prefix: list cache)', path: '/kv/?prefix=tbl/0042/', opts: {} },
+    {
+      id: 'list-rotate',
+      name: 'prefix list, 100 prefixes in rotation (uncached)',
+      path: '/kv/?prefix=tbl/0000/',
+      opts: { requests: [{ setupRequest: (req) => ({ ...req, path: `/kv/?prefix=tbl/${pad4(g++ % 100)}/` }) }] },
+    },
+    {
+      id: 'list-writes',
+      name: 'prefix list, one prefix under 4 concurrent writers',
+      path: '/kv/?prefix=tbl/0042/',
+      opts: {},
+      // the writers update keys of the listed prefix all along, so the list is rebuilt as they land
+      writers: { connections: 4, method: 'PUT', body: VALUE, requests: [{ setupRequest: (req) => ({ ...req, path: `/kv/tbl/0042/${pad4(n++ % 100)}` }) }] },
+    },
     {
       id: 'put',
       name: engine === 'sqlite' ? 'durable PUT (--db.sync=full)' : 'durable PUT (committed)',
@@ -141,7 +178,7 @@ function cases(engine) {
   ];
 }
 
-async function runEngine(label, db, bareUrl, bareCache) {
+async function runEngine(label, db, bareUrl) {
   const port = await freePort();
   const server = await startStash(db, port);
   const rows = [];
@@ -149,13 +186,12 @@ async function runEngine(label, db, bareUrl, bareCache) {
     await seed(server.url);
     for (const c of cases(label).filter((x) => CASES.has(x.id))) {
       const ours = [];
-      const bare = bareCache[c.id] ?? [];
+      const bare = [];
+      // every engine alternates with bare rounds of its own: the machine drifts between runs
       for (let r = 0; r < ROUNDS; r++) {
-        ours.push(await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts }));
-        // PostgreSQL rounds compare against the bare rounds of the SQLite run
-        if (!bareCache[c.id]) bare.push(await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts }));
+        ours.push(await load(`${label} ${c.name}`, { url: server.url + c.path, ...c.opts }, c.writers));
+        bare.push(await load(`bare ${c.name}`, { url: bareUrl + c.path, ...c.opts }, c.writers));
       }
-      bareCache[c.id] = bare;
       rows.push({ label, name: c.name, ours: median(ours), bare: median(bare), ratios: ours.map((o, i) => o.rps / bare[i].rps) });
     }
     return { rows, startupMs: server.startupMs, rssMb: server.rssMb, rssAfterMb: await rssMb(server.proc.pid) };
@@ -188,7 +224,6 @@ async function main() {
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'stash-bench-'));
   const bare = await startBare();
-  const bareCache = {};
   const runs = [];
   try {
     // cold starts on fresh files: the median of three
@@ -199,9 +234,9 @@ async function main() {
       await stop(s.proc);
     }
     starts.sort((a, b) => a.startupMs - b.startupMs);
-    const sqlite = await runEngine('sqlite', join(dir, 'bench.db'), bare.url, bareCache);
+    const sqlite = await runEngine('sqlite', join(dir, 'bench.db'), bare.url);
     runs.push({ ...sqlite, startupMs: starts[1].startupMs, rssMb: starts[1].rssMb });
-    if (args.pg) runs.push(await withPgDatabase(args.pg, (db) => runEngine('postgres', db, bare.url, bareCache)));
+    if (args.pg) runs.push(await withPgDatabase(args.pg, (db) => runEngine('postgres', db, bare.url)));
   } finally {
     await stop(bare.proc);
     rmSync(dir, { recursive: true, force: true });
