@@ -140,6 +140,73 @@ describe('lossless resume (extensions 4)', () => {
   });
 });
 
+/** Write `keys` through POST /kv/ (one revision per item, in order), `perBatch` items a request. */
+async function writeBatches(url: string, keys: string[], perBatch = 400): Promise<void> {
+  for (let i = 0; i < keys.length; i += perBatch) {
+    const items = keys.slice(i, i + perBatch).map((key) => ({ key, value: 'v' }));
+    const res = await fetch(`${url}/kv/`, { method: 'POST', body: JSON.stringify(items) });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  }
+}
+
+// the handler replays the change log in pages of 500 entries (subscribe-handler.ts, pageSize)
+describe('resume across several replay pages', () => {
+  it('a client 1,200 revisions behind gets every missed write exactly once, in order, then live ones', async () => {
+    const server = await start();
+    // a/ and b/ alternate, so a filtered stream matches only every other log entry of a page
+    await writeBatches(server.url, Array.from({ length: 1200 }, (_, i) => `${i % 2 ? 'b' : 'a'}/${i}`));
+    expect(await server.store.currentRevision()).toBe(1200);
+
+    // resume mid-page: pages 38..537, 538..1037, 1038..1200
+    const all = await openStream(`${server.url}/kv/subscribe/*`, { 'Last-Event-ID': '37' });
+    const onlyA = await openStream(`${server.url}/kv/subscribe/a/*`, { 'Last-Event-ID': '0' });
+    expect(all.headers.get('x-stash-revision')).toBe('1200');
+    await put(server.url, 'a/live', 'v'); // revision 1201: after the replay, live
+    await all.waitFor((x) => x.changes().some((c) => c.revision === 1201), 10_000);
+    await onlyA.waitFor((x) => x.changes().some((c) => c.revision === 1201), 10_000);
+
+    expect(revisions(all)).toEqual(range(38, 1201));
+    expect(all.events().map((e) => e.id)).toEqual(range(38, 1201).map(String));
+    expect(all.events().every((e) => e.event === 'change')).toBe(true);
+    // a/i was written at revision i + 1 for every even i
+    expect(revisions(onlyA)).toEqual([...range(1, 1200).filter((r) => r % 2 === 1), 1201]);
+    expect(onlyA.changes().every((c) => c.key.startsWith('a/'))).toBe(true);
+    all.close();
+    onlyA.close();
+  });
+
+  it('reset when the resume point is older than the retained log; a resume at its edge replays every page', async () => {
+    const server = await start();
+    // 349 keys written three times (1..349, 350..698, 699..1047), then 153 others (1048..1200);
+    // a batch holds each key once, so one batch per round
+    const p = Array.from({ length: 349 }, (_, i) => `p/${i}`);
+    await writeBatches(server.url, [...p, ...p, ...p, ...Array.from({ length: 153 }, (_, i) => `k/${i}`)], 349);
+    expect(await server.store.currentRevision()).toBe(1200);
+    // keep one entry per key: revisions 1..698 go, the log starts at 699
+    expect(await server.store.pruneHistory(new Date(Date.now() + 60_000), 1)).toBe(698);
+    expect(await server.store.oldestRetainedRevision()).toBe(699);
+
+    const stale = await openStream(`${server.url}/kv/subscribe/*`, { 'Last-Event-ID': '697' });
+    const edge = await openStream(`${server.url}/kv/subscribe/*`, { 'Last-Event-ID': '698' });
+    await put(server.url, 'k/live', 'v'); // revision 1201
+    await stale.waitFor((x) => x.changes().some((c) => c.revision === 1201), 10_000);
+    await edge.waitFor((x) => x.changes().some((c) => c.revision === 1201), 10_000);
+
+    // 698 is gone: nothing is replayed, the client is told to re-list at 1200, then goes live
+    expect(stale.text()).toMatch(/^id: 1200\nevent: reset\ndata: \{"revision":1200\}\n\n/);
+    expect(stale.events().map((e) => [e.event, e.id])).toEqual([
+      ['reset', '1200'],
+      ['change', '1201'],
+    ]);
+    // 698 itself is complete: 699..1200 (two pages of the log) and the live write, no reset
+    expect(edge.events().some((e) => e.event === 'reset')).toBe(false);
+    expect(revisions(edge)).toEqual(range(699, 1201));
+    stale.close();
+    edge.close();
+  });
+});
+
 describe('reset and odd resume points', () => {
   it('sends reset with the current revision when the log was pruned past the resume point', async () => {
     const server = await start();
