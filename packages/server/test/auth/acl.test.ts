@@ -60,4 +60,19 @@ describe('Acl (compat 6.2-6.4)', () => {
     expect(acl(['secrets/db', 'rw']).canWrite('secrets/db')).toBe(true);
     expect(acl(['secrets*', 'r']).canRead('secrets/x')).toBe(true);
   });
+
+  it('skips a matching non-secret grant and keeps searching: a shorter secret grant decides', () => {
+    // app/secretsX/secrets/y is secret; the longest match app/secretsX/* is not a secret path
+    // (app/secretsX/ has no `secrets` segment), so it is skipped; app/secrets* is the next match,
+    // app/secrets is a secret path, and its r decides: readable, not writable
+    const a = acl(['app/secretsX/*', 'rw'], ['app/secrets*', 'r']);
+    expect(a.grantFor('app/secretsX/secrets/y')).toMatchObject({ prefix: 'app/secrets*', read: true, write: false });
+    expect(a.canRead('app/secretsX/secrets/y')).toBe(true);
+    expect(a.canWrite('app/secretsX/secrets/y')).toBe(false);
+    // file order does not matter: the longer prefix is tried first either way
+    const b = acl(['app/secrets*', 'r'], ['app/secretsX/*', 'rw']);
+    expect(b.grantFor('app/secretsX/secrets/y')?.prefix).toBe('app/secrets*');
+    // a non-secret key under the same grants is decided by the longest match, as usual
+    expect(a.canWrite('app/secretsX/plain')).toBe(true);
+  });
 });
