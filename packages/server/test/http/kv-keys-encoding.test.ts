@@ -50,6 +50,9 @@ describe('key normalisation (compat 4.1)', () => {
     ['/kv/norm/with%20inner%20spaces', 'norm/with_inner_spaces'],
     ['/kv/norm/tabs%09%0A', 'norm/tabs'],
     ['/kv/%09%2Fnorm%2Fslashes%2F%2F%20', 'norm/slashes'],
+    // every leading slash goes, not just the first
+    ['/kv/%2F%2Flead', 'lead'],
+    ['/kv/%2F%2F%2Flead3/x', 'lead3/x'],
     ['/kv/norm/trailing/', 'norm/trailing'],
     ['/kv/%E3%80%80norm/ideographic%C2%A0', 'norm/ideographic'],
     // whitespace first, then slashes, then spaces: `/ a b/` keeps the inner spaces as `_`
