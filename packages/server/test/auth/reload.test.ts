@@ -2,7 +2,9 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/auth/session-store.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import type { SqliteStore } from '../../src/storage/sqlite-store.js';
+import { metricValue, openStream } from '../events/sse-helpers.js';
 import { buildOnce, startStashProcess, runStash } from '../helpers/spawned-server.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { ACL_FILE, FIXTURES, loginCookie } from './login-helpers.js';
@@ -22,20 +24,62 @@ function put(url: string, key: string, headers: Record<string, string>): Promise
   });
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
+    if (await check()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The server's log lines as they are written, and a wait for one (fails after `timeoutMs`). */
+interface CapturedLog {
+  log: Logger;
+  lines: string[];
+  /** resolves with the first line from index `from` on that matches */
+  waitForLine(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+}
+
+function captureLog(): CapturedLog {
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  const log = createLogger({
+    write: (line) => {
+      lines.push(line);
+      for (const w of waiters) w();
+    },
+  });
+  const waitForLine = (pattern: RegExp, from = 0, timeoutMs = 5000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = lines.slice(from).find((l) => pattern.test(l));
+        if (hit === undefined) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no log line matching ${String(pattern)} within ${timeoutMs} ms; got:\n${lines.join('')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { log, lines, waitForLine };
+}
+
+/** Resolves once the spawned process has printed `text` (fails after `timeoutMs`). */
+async function printed(stdout: () => string, text: string, timeoutMs = 5000): Promise<void> {
+  await eventually(() => Promise.resolve(stdout().includes(text)), timeoutMs).catch(() => {
+    throw new Error(`the process did not print ${JSON.stringify(text)}; stdout:\n${stdout()}`);
+  });
+}
 
 describe('--auth.hot-reload', () => {
   let server: TestServer;
   let file: string;
+  let logs: CapturedLog;
 
   beforeAll(async () => {
     file = join(makeTempDir('stash-auth-reload-'), 'auth.yml');
@@ -46,16 +90,21 @@ describe('--auth.hot-reload', () => {
 
   async function start(): Promise<void> {
     writeFileSync(file, BASE);
-    server = await startTestServer(['--auth.file', file, '--auth.hot-reload']);
+    logs = captureLog();
+    server = await startTestServer(['--auth.file', file, '--auth.hot-reload'], { log: logs.log });
+    await logs.waitForLine(/\[INFO\] watching .*auth\.yml for auth changes/);
   }
 
-  it('an edited file takes effect within about a second', async () => {
+  it('an edited file is reloaded by the watcher and takes effect without a restart', async () => {
     await start();
     const token = { 'x-auth-token': 'new-token-0001' };
     expect(await put(server.url, 'fresh/a', token)).toBe(401);
+    const mark = logs.lines.length;
     writeFileSync(file, withToken(BASE));
-    const took = await eventually(async () => (await put(server.url, 'fresh/a', token)) !== 401, 2000);
-    expect(took).toBeLessThan(1000);
+    // the watcher's reload announces the new config (one token more than the fixture's 6) ...
+    await logs.waitForLine(/\[INFO\] auth config reloaded: 3 users, 7 tokens, public access on/, mark);
+    // ... and it is in force from then on
+    expect(await put(server.url, 'fresh/a', token)).toBe(201);
     expect(await put(server.url, 'fresh/b', token)).toBe(201);
   });
 
@@ -73,8 +122,11 @@ describe('--auth.hot-reload', () => {
 
   it('an invalid edit keeps the old config', async () => {
     await start();
+    const mark = logs.lines.length;
     writeFileSync(file, 'users:\n  - name: [broken\n');
-    await sleep(400);
+    // the watcher read the broken file and said so; the old config still holds
+    await logs.waitForLine(/\[WARN\] auth reload rejected, keeping the current config: .*invalid YAML/, mark);
+    expect(logs.lines.slice(mark).some((l) => l.includes('auth config reloaded'))).toBe(false);
     expect(await put(server.url, 'any/k', { 'x-auth-token': 'rw-token-1234' })).toBe(201);
     writeFileSync(file, BASE.replace('rw-token-1234', 'rw-token-9999'));
     await eventually(async () => (await put(server.url, 'any/k', { 'x-auth-token': 'rw-token-9999' })) === 200, 2000);
@@ -114,6 +166,9 @@ describe('session principals on streams', () => {
   it('a logged-out session stops receiving events at once', async () => {
     server = await startTestServer(['--auth.file', ACL_FILE]);
     const cookie = await loginCookie(server.url, 'alice', 'alice-pw');
+    const rw = { 'x-auth-token': 'rw-token-1234' };
+    // a token stream on the same prefix: the server's witness that a change was fanned out
+    const witness = await openStream(`${server.url}/kv/subscribe/app/*`, rw);
     const res = await fetch(`${server.url}/kv/subscribe/app/*`, { headers: { cookie } });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
@@ -125,15 +180,22 @@ describe('session principals on streams', () => {
         received += new TextDecoder().decode(value);
       }
     })().catch(() => undefined);
-    const rw = { 'x-auth-token': 'rw-token-1234' };
-    expect(await put(server.url, 'app/before', rw)).toBe(201);
+    // bob/hidden comes first: once app/before has arrived, bob/hidden would have arrived before it
     expect(await put(server.url, 'bob/hidden', rw)).toBe(201);
+    expect(await put(server.url, 'app/before', rw)).toBe(201);
     await eventually(() => Promise.resolve(received.includes('"app/before"')), 2000);
+    await witness.waitFor((x) => x.changes().some((c) => c.key === 'app/before'));
     await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' });
+    const sent = await metricValue(server.metrics.sseEventsSent);
     expect(await put(server.url, 'app/after', rw)).toBe(201);
-    await sleep(200);
+    // the hub hands a change to every open stream in one go; the witness has app/after, so the
+    // logged-out stream has had its turn too, and the server sent app/after once: to the witness
+    await witness.waitFor((x) => x.changes().some((c) => c.key === 'app/after'));
+    expect(await metricValue(server.metrics.sseEventsSent)).toBe(sent + 1);
+    witness.close();
     await reader.cancel();
     await pump;
+    expect(received).toContain('"app/before"');
     expect(received).not.toContain('app/after');
     expect(received).not.toContain('bob/hidden');
   });
@@ -151,15 +213,20 @@ describe('spawned bin', () => {
     const proc = await startStashProcess(join(dir, 'stash.db'), [`--auth.file=${file}`]);
     try {
       const token = { 'x-auth-token': 'new-token-0001' };
+      // start-up is logged in full before the listening line; without --auth.hot-reload no
+      // watcher is installed (with it, "watching <file> for auth changes" comes first)
+      await printed(proc.stdout, 'stash server listening on');
+      expect(proc.stdout()).toContain('[INFO] auth enabled: 3 users, 6 tokens');
+      expect(proc.stdout()).not.toContain('for auth changes');
       expect(await put(proc.url, 'fresh/a', token)).toBe(401);
       writeFileSync(file, withToken(BASE));
-      await sleep(300);
-      expect(await put(proc.url, 'fresh/a', token)).toBe(401); // no watcher: nothing changed yet
+      expect(await put(proc.url, 'fresh/a', token)).toBe(401); // no watcher: only SIGHUP reloads
       proc.proc.kill('SIGHUP');
-      await eventually(async () => (await put(proc.url, 'fresh/a', token)) === 201, 3000);
+      await printed(proc.stdout, 'auth config reloaded: 3 users, 7 tokens');
+      expect(await put(proc.url, 'fresh/a', token)).toBe(201);
       writeFileSync(file, 'tokens: [oops');
       proc.proc.kill('SIGHUP');
-      await eventually(() => Promise.resolve(proc.stdout().includes('auth reload rejected')), 3000);
+      await printed(proc.stdout, 'auth reload rejected');
       expect(await put(proc.url, 'fresh/a', token)).toBe(200);
       expect(proc.proc.exitCode).toBeNull();
       expect(proc.stdout()).not.toContain('new-token-0001');
