@@ -40,8 +40,10 @@ export interface FetchStream {
   changes(): Array<{ key: string; action: string; timestamp: string; revision: number; format?: string }>;
   /** resolves when `pred` holds for the received text, rejects after `timeoutMs` */
   waitFor(pred: (s: FetchStream) => boolean, timeoutMs?: number): Promise<void>;
-  /** resolves when the server ended the body */
+  /** resolves when the body ended, whichever way */
   ended: Promise<void>;
+  /** 'done' once the server ended the body cleanly, 'error' when it was cut or aborted */
+  endState(): 'open' | 'done' | 'error';
   close(): void;
 }
 
@@ -51,6 +53,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
   let text = '';
   const waiters = new Set<() => void>();
   const decoder = new TextDecoder();
+  let endState: 'open' | 'done' | 'error' = 'open';
   const ended = (async () => {
     if (!res.body) return;
     const reader = res.body.getReader();
@@ -61,8 +64,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
         text += decoder.decode(value, { stream: true });
         for (const w of waiters) w();
       }
+      endState = 'done';
     } catch {
-      // aborted or reset
+      endState = 'error'; // aborted, or the connection was cut mid-body
     }
     for (const w of waiters) w();
   })();
@@ -97,6 +101,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
         check();
       }),
     ended,
+    endState: () => endState,
     close: () => abort.abort(),
   };
   return stream;
