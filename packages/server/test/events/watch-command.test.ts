@@ -6,7 +6,7 @@ import type { CliIo } from '../../src/cli/client/terminal.js';
 import { runWatch } from '../../src/cli/client/watch-command.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { buildOnce, runStash } from '../helpers/spawned-server.js';
-import { put } from './sse-helpers.js';
+import { eventually, metricValue, put } from './sse-helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -34,14 +34,22 @@ function watch(args: string[]): { out: string[]; err: string[]; stop: AbortContr
   return { out, err, stop, done: runWatch(ctx, stop.signal), client };
 }
 
-const until = async (fn: () => boolean): Promise<void> => {
-  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
-};
+/** Resolves once `fn` holds; fails the test after 5 s. */
+const until = (fn: () => boolean): Promise<void> => eventually(() => fn(), 5000);
+
+/**
+ * Resolves once the server holds exactly `n` open change streams. The handler registers a
+ * stream before it reads the revision the stream starts after, in the same turn, so every write
+ * sent once the count shows the watch's stream reaches it.
+ */
+const openStreams = (n: number): Promise<void> =>
+  eventually(async () => (await metricValue(server.metrics.sseSubscribers)) === n, 10_000);
 
 describe('stash watch', () => {
   it('prints one line per change under a prefix until interrupted', async () => {
+    await openStreams(0);
     const w = watch(['cfg/*']);
-    await new Promise((r) => setTimeout(r, 100));
+    await openStreams(1);
     await put(server.url, 'cfg/a', '1');
     await put(server.url, 'other', '1');
     await put(server.url, 'cfg/a', '2');
@@ -55,8 +63,9 @@ describe('stash watch', () => {
   });
 
   it('--json prints one JSON object per line for an exact key', async () => {
+    await openStreams(0); // the previous test's watch has gone
     const w = watch(['exact', '--json']);
-    await new Promise((r) => setTimeout(r, 100));
+    await openStreams(1);
     await put(server.url, 'exact/child', '1');
     await put(server.url, 'exact', '1');
     await fetch(`${server.url}/kv/exact`, { method: 'DELETE' });
@@ -75,8 +84,9 @@ describe('stash watch', () => {
 
   it('the built bin watches every key and exits 0 on SIGINT', async () => {
     await buildOnce();
+    await openStreams(0);
     const proc = runStash(['watch', '--url', server.url, '--json']);
-    await new Promise((r) => setTimeout(r, 1000));
+    await openStreams(1);
     await put(server.url, 'from-bin', 'v');
     await until(() => proc.stdout().includes('from-bin'));
     proc.proc.kill('SIGINT');
