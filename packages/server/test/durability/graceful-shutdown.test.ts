@@ -7,11 +7,16 @@ import { makeTempDir } from '../helpers/test-server.js';
 import { buildOnce, startStashProcess, type Spawned } from '../helpers/spawned-server.js';
 
 /** PUT whose body trickles in: one chunk now, the rest after `sendRest` is called. */
-function slowPut(url: string, body: Buffer): { sendRest: () => void; response: Promise<{ status: number; revision: string }> } {
+function slowPut(
+  url: string,
+  body: Buffer,
+): { sendRest: () => void; response: Promise<{ status: number; revision: string }>; answered: () => boolean } {
   const half = Math.floor(body.length / 2);
   let sendRest = (): void => {};
+  let answered = false;
   const response = new Promise<{ status: number; revision: string }>((resolve, reject) => {
     const req = request(url, { method: 'PUT', headers: { 'content-length': String(body.length) } }, (res) => {
+      answered = true;
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, revision: String(res.headers['x-stash-revision']) }));
     });
@@ -19,7 +24,38 @@ function slowPut(url: string, body: Buffer): { sendRest: () => void; response: P
     req.write(body.subarray(0, half));
     sendRest = () => req.end(body.subarray(half));
   });
-  return { sendRest, response };
+  return { sendRest, response, answered: () => answered };
+}
+
+/** Poll `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** stash_http_requests_in_flight from /metrics; the scrape itself is one of them. */
+async function inFlight(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^stash_http_requests_in_flight (\d+)$/m.exec(text)?.[1]);
+}
+
+/** A new request is answered 503 or not at all: the server stopped taking work. */
+async function refusesNewRequests(url: string): Promise<boolean> {
+  return fetch(`${url}/ping`).then(
+    async (r) => (await r.arrayBuffer(), r.status === 503),
+    () => true,
+  );
+}
+
+/** Start a slow upload and resolve once the server counts it in flight (headers read, body not). */
+async function uploadInFlight(url: string, key: string, body: Buffer): Promise<ReturnType<typeof slowPut>> {
+  expect(await inFlight(url)).toBe(1); // the scrape alone
+  const upload = slowPut(`${url}/kv/${key}`, body);
+  await until('the upload to be in flight', async () => (await inFlight(url)) === 2);
+  return upload;
 }
 
 describe('graceful shutdown of the spawned server', () => {
@@ -39,12 +75,16 @@ describe('graceful shutdown of the spawned server', () => {
     const db = join(dir, `${signal}.db`);
     server = await startStashProcess(db);
     const value = Buffer.alloc(64 * 1024, 'v');
-    const upload = slowPut(`${server.url}/kv/slow/upload`, value);
     // the request is being served (headers in, body incomplete) when the signal arrives
-    await new Promise((r) => setTimeout(r, 200));
+    const upload = await uploadInFlight(server.url, 'slow/upload', value);
     server.proc.kill(signal);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(server.proc.exitCode).toBeNull(); // still draining
+    const s = server;
+    await until('the shutdown log line', () => s.stdout().includes(`${signal} received, shutting down`));
+    await until('new requests to be refused', () => refusesNewRequests(s.url));
+    // shutting down, but waiting for the upload: not exited, not stopped, the upload unanswered
+    expect(server.proc.exitCode).toBeNull();
+    expect(server.stdout()).not.toContain('server stopped');
+    expect(upload.answered()).toBe(false);
     upload.sendRest();
     const { status, revision } = await upload.response;
     expect(status).toBe(201);
@@ -71,18 +111,28 @@ describe('graceful shutdown of the spawned server', () => {
   it('answers new connections with 503 or refuses them while draining', async () => {
     const db = join(dir, 'drain.db');
     server = await startStashProcess(db);
-    const upload = slowPut(`${server.url}/kv/slow/second`, Buffer.alloc(1024, 'x'));
-    await new Promise((r) => setTimeout(r, 200));
+    const upload = await uploadInFlight(server.url, 'slow/second', Buffer.alloc(1024, 'x'));
     server.proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    const s = server;
+    await until('the shutdown log line', () => s.stdout().includes('SIGTERM received, shutting down'));
+    // the upload holds the server open; meanwhile a new request is not served
+    await until('new requests to be refused', () => refusesNewRequests(s.url));
     const late = await fetch(`${server.url}/kv/late`, { method: 'PUT', body: 'x' }).then(
       (r) => r.status,
       () => 'refused',
     );
     expect([503, 'refused']).toContain(late);
+    expect(server.proc.exitCode).toBeNull();
     upload.sendRest();
     expect((await upload.response).status).toBe(201);
     expect(await server.exited).toBe(0);
     server = undefined;
+    const check = new Database(db, { readonly: true });
+    try {
+      const keys = (check.prepare('SELECT key FROM kv ORDER BY key').all() as { key: string }[]).map((r) => r.key);
+      expect(keys).toEqual(['slow/second']); // the late PUT wrote nothing
+    } finally {
+      check.close();
+    }
   });
 });
