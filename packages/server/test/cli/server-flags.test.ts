@@ -223,8 +223,8 @@ describe('--limits.max-concurrent', () => {
   });
 
   /** Hold one request in flight (body half sent) while `probe` runs, then finish it. */
-  async function whileOneInFlight(url: string, probe: () => Promise<number>): Promise<number> {
-    const held = request(`${url}/kv/held`, { method: 'PUT', headers: { 'content-length': '2' } });
+  async function whileOneInFlight(s: TestServer, probe: () => Promise<number>): Promise<number> {
+    const held = request(`${s.url}/kv/held`, { method: 'PUT', headers: { 'content-length': '2' } });
     const done = new Promise<number>((resolve, reject) => {
       held.on('response', (res) => {
         res.resume();
@@ -233,7 +233,12 @@ describe('--limits.max-concurrent', () => {
       held.on('error', reject);
     });
     held.write('a');
-    await new Promise((r) => setTimeout(r, 100));
+    // until the server's guard has admitted it (its in-flight count, as /metrics reports it)
+    const deadline = Date.now() + 5000;
+    while (s.metrics.inFlightNow !== 1) {
+      if (Date.now() > deadline) throw new Error('the held PUT was not admitted in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const status = await probe();
     held.end('b');
     expect(await done).toBe(201);
@@ -243,12 +248,12 @@ describe('--limits.max-concurrent', () => {
   it('answers 503 past the limit', async () => {
     server = await startTestServer(['--limits.max-concurrent=1']);
     const url = server.url;
-    expect(await whileOneInFlight(url, async () => (await fetch(`${url}/kv/other`)).status)).toBe(503);
+    expect(await whileOneInFlight(server, async () => (await fetch(`${url}/kv/other`)).status)).toBe(503);
   });
 
   it('0 disables the limit', async () => {
     server = await startTestServer(['--limits.max-concurrent=0']);
     const url = server.url;
-    expect(await whileOneInFlight(url, async () => (await fetch(`${url}/kv/other`)).status)).toBe(404);
+    expect(await whileOneInFlight(server, async () => (await fetch(`${url}/kv/other`)).status)).toBe(404);
   });
 });

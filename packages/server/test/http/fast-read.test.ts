@@ -183,18 +183,18 @@ describe('fast read path: answers exactly as the full chain', () => {
     const servers = await pair(['--limits.max-concurrent', '1']);
     for (const s of servers) await httpRequest(s.url, '/kv/cfg/plain'); // hold the row
     // a PUT whose body never completes keeps one request in flight on each server
-    await Promise.all(
-      servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            const socket = connect(Number(new URL(s.url).port), '127.0.0.1', () => {
-              socket.write('PUT /kv/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab');
-              setTimeout(resolve, 100);
-            });
-            sockets.push(socket);
-          }),
-      ),
-    );
+    for (const s of servers) {
+      const socket = connect(Number(new URL(s.url).port), '127.0.0.1', () => {
+        socket.write('PUT /kv/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab');
+      });
+      sockets.push(socket);
+    }
+    // until each server's guard has admitted it (its in-flight count, as /metrics reports it)
+    const deadline = Date.now() + 5000;
+    while (!servers.every((s) => s.metrics.inFlightNow === 1)) {
+      if (Date.now() > deadline) throw new Error('the slow PUTs were not admitted in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const [fast, full] = await Promise.all(servers.map((s) => httpRequest(s.url, '/kv/cfg/plain')));
     expect((fast as RawResponse).status).toBe(503);
     expect(comparable(fast as RawResponse)).toEqual(comparable(full as RawResponse));

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { TEXT, expectPlain } from './expect-http.js';
 import { httpRequest, parseRawResponse, rawExchange, rawRequest, type RawResponse } from './raw-http.js';
@@ -173,17 +173,26 @@ describe('body size limit (compat 3.1 SizeLimit)', () => {
   });
 });
 
+/** Poll `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('rate limit (compat 3.1 tollbooth)', () => {
+  // a server per test: a client's first request finds a full bucket, no waiting for a refill
   let server: TestServer;
-  beforeAll(async () => {
+  beforeEach(async () => {
     server = await startTestServer(['--limits.requests-per-sec', '5']);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server.close();
   });
 
   it('sends the limit headers, then 429 with the original\'s body once the burst is spent', async () => {
-    await new Promise((r) => setTimeout(r, 1100)); // a full bucket
     const seen: RawResponse[] = [];
     for (let i = 0; i < 7; i++) seen.push(await httpRequest(server.url, i % 2 ? '/ping' : '/kv/'));
     const first = seen[0] as RawResponse;
@@ -206,8 +215,17 @@ describe('rate limit (compat 3.1 tollbooth)', () => {
     expect(limited?.headers['x-request-id']).toBeUndefined();
   });
 
+  it('refills at the configured rate: a refused client is served again once a token has accrued', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await httpRequest(server.url, '/ping')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    // a token takes 200 ms at 5/s (a refused request takes none): poll until one is there
+    let last: RawResponse | undefined;
+    await until('a refilled token', async () => (last = await httpRequest(server.url, '/ping')).status === 200);
+    expect(last?.headers['ratelimit-remaining']).toBe('0');
+  });
+
   it('ignores X-Forwarded-For from an untrusted peer (it cannot dodge the limit)', async () => {
-    await new Promise((r) => setTimeout(r, 1100));
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
       const res = await httpRequest(server.url, '/ping', { headers: { 'x-forwarded-for': `203.0.113.${i}` } });
@@ -215,7 +233,7 @@ describe('rate limit (compat 3.1 tollbooth)', () => {
       expect(res.headers['x-rate-limit-request-forwarded-for']).toBeUndefined();
       statuses.push(res.status);
     }
-    expect(statuses).toContain(429);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
   });
 });
 
@@ -255,20 +273,26 @@ describe('concurrency limit (compat 3.1 Throttle)', () => {
     await server.close();
   });
 
+  /** Requests the server counts in flight now (its guard's count, as /metrics reports it). */
+  const inFlight = (): number => server.metrics.inFlightNow;
+
   /** A PUT whose body trickles in: in flight until `finish()` sends the rest. */
-  function slowUpload(key: string): Promise<{ finish: () => Promise<RawResponse> }> {
+  async function slowUpload(key: string): Promise<{ finish: () => Promise<RawResponse> }> {
     const { port } = new URL(server.url);
-    return new Promise((resolve) => {
+    const before = inFlight();
+    const upload = await new Promise<{ finish: () => Promise<RawResponse> }>((resolve) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
         socket.write(`PUT /kv/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabcd`);
         const chunks: Buffer[] = [];
         socket.on('data', (c: Buffer) => chunks.push(c));
         const closed = new Promise<RawResponse>((done) => socket.on('close', () => done(parseRawResponse(Buffer.concat(chunks)))));
-        // give the server time to run its onRequest guard for this request
-        setTimeout(() => resolve({ finish: () => (socket.write('efghij'), closed) }), 100);
+        resolve({ finish: () => (socket.write('efghij'), closed) });
       });
       sockets.push(socket);
     });
+    // the server's guard has admitted this request
+    await until(`${key} to be in flight`, () => inFlight() === before + 1);
+    return upload;
   }
 
   it('answers 503 with an empty body while N requests are in flight, then recovers', async () => {
@@ -289,7 +313,7 @@ describe('concurrency limit (compat 3.1 Throttle)', () => {
     await slowUpload('conc/gone2');
     expect((await httpRequest(server.url, '/ping')).status).toBe(503);
     for (const s of sockets.splice(0)) s.destroy();
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the slots to be freed', () => inFlight() === 0);
     expect((await httpRequest(server.url, '/ping')).status).toBe(200);
     expect(await server.store.get('conc/gone1')).toBeUndefined();
   });
