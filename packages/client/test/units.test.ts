@@ -135,7 +135,7 @@ describe('client against a misbehaving HTTP server', () => {
         if (dropped) req.socket.destroy();
         else res.writeHead(201).end();
       } else if (req.url === '/kv/slow') {
-        setTimeout(() => res.writeHead(200).end('late'), 2_000);
+        setTimeout(() => res.writeHead(200).end('late'), 2_000); // a slow server is what the timeout tests need
       } else {
         res.writeHead(418).end('teapot');
       }

@@ -72,7 +72,7 @@ describe('PUT /kv/{key}', () => {
   it('overwrites the format and updated_at on update but keeps created_at', async () => {
     await put('crud/meta', 'a=1', { 'x-stash-format': 'ini' });
     const [before] = (await (await fetch(`${server.url}/kv/?prefix=crud/meta`)).json()) as { created_at: string; updated_at: string }[];
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 5)); // a later clock reading, so updated_at can move
     await put('crud/meta', 'A=1', { 'x-stash-format': 'shell' });
     const [after] = (await (await fetch(`${server.url}/kv/?prefix=crud/meta`)).json()) as {
       created_at: string;

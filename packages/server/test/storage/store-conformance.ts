@@ -65,7 +65,7 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       const before = Date.now();
       await write(put('k', 'v1'));
       const first = await store.get('k');
-      await sleep(15);
+      await sleep(15); // a later clock reading, so updated_at can move
       const [updated] = await write(put('k', 'v2', 'yaml'));
       expect(updated?.action).toBe('update');
       const second = await store.get('k');

@@ -178,7 +178,7 @@ describe('web UI routes, auth off', () => {
     const form = (await get(`${url}/web/keys/edit/conf%2Fa`)).text;
     const updatedAt = inputValue(form, 'updated_at') ?? '';
     const revision = inputValue(form, 'revision') ?? '';
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 5)); // a later updated_at: the change the form must detect
     await apiPut(url, 'conf/a', 'v2 from the API');
 
     // the original's field alone
