@@ -123,32 +123,63 @@ describe('the server survives garbage', () => {
   const rand = (n: number): Buffer => randomBytes(n);
   const printable = (n: number): string => rand(n).toString('base64').replace(/[+/=]/g, '');
 
-  it('answers /ping after a burst of random requests on raw sockets', async () => {
-    const requests: Array<string | Buffer> = [];
-    for (let i = 0; i < 20; i++) requests.push(rand(64 + i * 16));
-    for (let i = 0; i < 20; i++) requests.push(Buffer.concat([Buffer.from('GET /kv/'), rand(32), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]));
+  /** What a kind of request must get: `ok` on the status (undefined: the server closed without answering). */
+  interface Expectation {
+    what: string;
+    ok: (status: number | undefined) => boolean;
+  }
+  const is4xx = (s: number | undefined): boolean => s !== undefined && s >= 400 && s < 500;
+  const CLIENT_ERROR: Expectation = { what: 'a 4xx', ok: is4xx };
+  const NOT_5XX: Expectation = { what: 'anything but a 5xx', ok: (s) => s === undefined || s < 500 };
+  const status = (raw: Buffer): number | undefined => {
+    const m = /^HTTP\/1\.1 (\d{3}) /.exec(raw.subarray(0, 13).toString('latin1'));
+    return m ? Number(m[1]) : undefined;
+  };
+  /** 40 random bytes with at least one control character and no CR or LF (an invalid header value) */
+  const badHeaderValue = (): Buffer => {
+    const value = rand(40);
+    for (let i = 0; i < value.length; i++) if (value[i] === 0x0a || value[i] === 0x0d) value[i] = 0x01;
+    value[value.length >> 1] = 0x01;
+    return value;
+  };
+
+  it('answers every kind of garbage as it must, then /ping, after a burst on raw sockets', async () => {
+    const cases: Array<[string, string | Buffer, Expectation]> = [];
+    for (let i = 0; i < 20; i++) cases.push(['random bytes', rand(64 + i * 16), CLIENT_ERROR]);
     for (let i = 0; i < 20; i++) {
-      requests.push(Buffer.concat([Buffer.from(`PUT /kv/junk/${i} HTTP/1.1\r\nHost: x\r\n${printable(8)}: `), rand(40), Buffer.from('\r\nContent-Length: 3\r\n\r\nabc')]));
+      cases.push(['random bytes in the path', Buffer.concat([Buffer.from('GET /kv/'), rand(32), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), CLIENT_ERROR]);
     }
-    for (let i = 0; i < 10; i++) requests.push(`${printable(6)} /${printable(20)} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    requests.push('GET http://evil.example/kv/keep/me HTTP/1.1\r\nHost: x\r\n\r\n');
-    requests.push('GET * HTTP/1.1\r\nHost: x\r\n\r\n');
-    requests.push('GET /kv/keep/me HTTP/9.9\r\nHost: x\r\n\r\n');
-    requests.push('CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n');
-    requests.push('PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
-    requests.push(`GET /kv/${'%'.repeat(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    requests.push(`GET /kv/${'a/'.repeat(4000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    requests.push('GET /kv/keep/me?revision=1&revision=2&cas=&filter[]=x HTTP/1.1\r\nHost: x\r\nIf-None-Match: ,,,\r\n\r\n');
-    requests.push('\r\n\r\n\r\n');
-    const answers = await Promise.all(requests.map((r) => rawExchange(server.url, r, 2000)));
-    for (const raw of answers) {
-      const status = raw.subarray(0, 12).toString('latin1');
-      if (status.startsWith('HTTP/1.1 5')) expect(status).toMatch(/^HTTP\/1\.1 50[13]/);
+    for (let i = 0; i < 20; i++) {
+      const head = Buffer.from(`PUT /kv/junk/${i} HTTP/1.1\r\nHost: x\r\n${printable(8)}: `);
+      cases.push(['a control character in a header value', Buffer.concat([head, badHeaderValue(), Buffer.from('\r\nContent-Length: 3\r\n\r\nabc')]), CLIENT_ERROR]);
     }
+    for (let i = 0; i < 10; i++) cases.push(['a made-up method', `${printable(6)} /${printable(20)} HTTP/1.1\r\nHost: x\r\n\r\n`, CLIENT_ERROR]);
+    // absolute-form is valid HTTP (the original's Go server reads /kv/keep/me from it); this server
+    // redirects to a path with the host in it; only "no 5xx" is asserted here
+    cases.push(['absolute-form target', 'GET http://evil.example/kv/keep/me HTTP/1.1\r\nHost: x\r\n\r\n', NOT_5XX]);
+    // asterisk-form is for OPTIONS only; the original's ServeMux answers 400 to it, this server
+    // currently answers 200 (the page at /), a divergence reported for src/http, so only "no 5xx"
+    cases.push(['GET *', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', NOT_5XX]);
+    cases.push(['an unsupported HTTP version', 'GET /kv/keep/me HTTP/9.9\r\nHost: x\r\n\r\n', { what: '400 or 505', ok: (s) => s === 400 || s === 505 }]);
+    cases.push(['CONNECT', 'CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n', { what: 'no answer, a 4xx or 501', ok: (s) => s === undefined || s === 501 || is4xx(s) }]);
+    cases.push(['Content-Length with Transfer-Encoding', 'PUT /kv/keep/me HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', CLIENT_ERROR]);
+    cases.push(['3000 bare percent signs', `GET /kv/${'%'.repeat(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`, CLIENT_ERROR]);
+    // not garbage: a long key that does not exist, and a read with repeated and odd parameters
+    // (the first revision= counts, as Go's Query().Get)
+    cases.push(['a long missing key', `GET /kv/${'a/'.repeat(4000)} HTTP/1.1\r\nHost: x\r\n\r\n`, { what: '404', ok: (s) => s === 404 }]);
+    cases.push(['repeated parameters', 'GET /kv/keep/me?revision=1&revision=2&cas=&filter[]=x HTTP/1.1\r\nHost: x\r\nIf-None-Match: ,,,\r\n\r\n', { what: '200', ok: (s) => s === 200 }]);
+    cases.push(['only empty lines', '\r\n\r\n\r\n', { what: 'no answer or 400', ok: (s) => s === undefined || s === 400 }]);
+
+    const answers = await Promise.all(cases.map(([, request]) => rawExchange(server.url, request, 2000)));
+    const wrong = cases
+      .map(([kind, , expected], i) => ({ kind, expected: expected.what, got: status(answers[i] as Buffer) ?? 'no answer', ok: expected.ok(status(answers[i] as Buffer)) }))
+      .filter((c) => !c.ok);
+    expect(wrong).toEqual([]);
     const ping = await fetch(`${server.url}/ping`);
     expect(await ping.text()).toBe('pong');
     expect(await (await fetch(`${server.url}/kv/keep/me`)).text()).toBe('original');
     expect((await server.store.get('keep/me'))?.format).toBe('json');
+    expect(await (await fetch(`${server.url}/kv/?prefix=junk/`)).json()).toEqual([]); // no refused PUT wrote
   });
 
   it('echoes a non-ASCII X-Request-ID byte for byte and ignores a binary X-Forwarded-For', async () => {
@@ -181,7 +212,8 @@ describe('the server survives garbage', () => {
         headers,
         body: i % 5 === 0 ? undefined : rand(20),
       });
-      expect(res.status, `${res.status} ${res.text}`).toBeLessThan(500);
+      // every one is refused: a malformed revision (GET), or an Origin that is not this host
+      expect(is4xx(res.status), `${res.status} ${res.text}`).toBe(true);
     }
     expect(await (await fetch(`${server.url}/ping`)).text()).toBe('pong');
   });
