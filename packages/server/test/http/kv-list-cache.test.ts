@@ -4,6 +4,8 @@ import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { createTestDatabase, PG_URL } from '../helpers/pg.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
+if (!PG_URL) console.warn('kv-list-cache: STASH_TEST_PG_URL is not set, skipping the shared PostgreSQL database case');
+
 // list answers are cached per prefix and revision: every path that changes keys must show up at once
 const keysOf = async (url: string, prefix: string): Promise<string[]> =>
   ((await (await fetch(`${url}/kv/?prefix=${encodeURIComponent(prefix)}`)).json()) as { key: string }[]).map((k) => k.key).sort();
