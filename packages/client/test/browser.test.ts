@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseChromium, chromiumExecutable } from '../../server/test/helpers/chromium.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
-// a real browser runs the bundled client against a real server, same-origin as the original requires
-const CHROMIUM = process.env['STASH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (set STASH_TEST_CHROMIUM)`);
+// a real browser runs the bundled client against a real server, same-origin as the original requires;
+// no Chromium and no STASH_TEST_CHROMIUM: skipped with the reason printed; a missing STASH_TEST_CHROMIUM: failed
+const CHROMIUM = chooseChromium('client browser tests');
 
-describe.skipIf(!haveChromium)('client in a real browser', () => {
+describe.skipIf(!CHROMIUM.run)('client in a real browser', () => {
   let server: TestServer;
   let browser: Browser;
   let bundle: string;
@@ -29,7 +28,7 @@ describe.skipIf(!haveChromium)('client in a real browser', () => {
     bundle = out.outputFiles[0]?.text ?? '';
     server = await startTestServer();
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumExecutable(CHROMIUM),
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { HAVE_CHROMIUM, launchBrowser, openPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage } from './browser.js';
 import { apiPut } from './web-helpers.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -30,7 +30,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('web UI accessibility (axe-core)', () => {
+describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
   let server: TestServer;
   let browser: Browser;
 

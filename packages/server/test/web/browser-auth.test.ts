@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { HAVE_CHROMIUM, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
 import { apiGet, apiPut } from './web-helpers.js';
 
 const AUTH = join(import.meta.dirname, '..', 'fixtures', 'auth-web.yml');
@@ -18,7 +18,7 @@ async function signIn(page: Page, base: string, user: string, password: string):
   await page.getByRole('searchbox', { name: 'Search keys' }).waitFor();
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('web UI sign-in and permissions in a browser', () => {
+describe.skipIf(!RUN_BROWSER_TESTS)('web UI sign-in and permissions in a browser', () => {
   let server: TestServer;
   let url: string;
   let browser: Browser;
@@ -114,7 +114,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI sign-in and permissions in a browser', (
   });
 });
 
-describe.skipIf(!HAVE_CHROMIUM)('web UI under a base URL in a browser', () => {
+describe.skipIf(!RUN_BROWSER_TESTS)('web UI under a base URL in a browser', () => {
   let server: TestServer;
   let browser: Browser;
   let watched: WatchedPage;

@@ -1,11 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { HAVE_CHROMIUM, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
 import { apiGet, apiPut } from './web-helpers.js';
 
 // A person using the UI in Debian's Chromium against a real server on a real SQLite file.
-describe.skipIf(!HAVE_CHROMIUM)('web UI in a browser', () => {
+describe.skipIf(!RUN_BROWSER_TESTS)('web UI in a browser', () => {
   let server: TestServer;
   let url: string;
   let browser: Browser;

@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chooseChromium, chromiumExecutable } from '../helpers/chromium.js';
 
-/** Debian's Chromium (never a downloaded browser); tests skip with a printed reason without it. */
-export const CHROMIUM = process.env['STASH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
-export const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`web UI browser tests skipped: no Chromium at ${CHROMIUM} (set STASH_TEST_CHROMIUM)`);
+/**
+ * Debian's Chromium (never a downloaded browser): without it and without STASH_TEST_CHROMIUM the
+ * tests skip with a printed reason; a STASH_TEST_CHROMIUM naming a missing file fails them.
+ */
+const CHROMIUM = chooseChromium('web UI browser tests');
+export const RUN_BROWSER_TESTS = CHROMIUM.run;
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumExecutable(CHROMIUM),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
