@@ -129,8 +129,12 @@ describe('Client subscriptions against a real server', () => {
         if (values.length === 4) break;
       }
     })();
+    /** poll until the watch has yielded `n` values; fails after 5 s */
     const until = async (n: number): Promise<void> => {
-      for (let i = 0; i < 500 && values.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; values.length < n; i++) {
+        if (i === 500) throw new Error(`watch yielded ${values.length} of ${n} values: ${JSON.stringify(values)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     };
     await until(1);
     await client.set('live/config', 'v1');

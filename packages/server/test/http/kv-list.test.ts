@@ -22,7 +22,7 @@ const list = async (query = ''): Promise<Item[]> => {
 };
 const put = (key: string, body: string, format = 'text'): Promise<Response> =>
   fetch(`${server.url}/kv/${key}`, { method: 'PUT', body, headers: { 'x-stash-format': format } });
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 3));
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 3)); // distinct millisecond timestamps to order by
 
 beforeAll(async () => {
   server = await startTestServer();
