@@ -41,7 +41,8 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI in a browser', () => {
   it('creates, views, edits and deletes a key', async () => {
     await open();
     await page.getByRole('button', { name: 'New Key' }).first().click();
-    await expect(dialog().getByRole('heading', { name: 'New Key' }).isVisible()).resolves.toBe(true);
+    // the modal's content arrives by htmx after the click: wait for it (isVisible() does not wait)
+    await dialog().getByRole('heading', { name: 'New Key' }).waitFor();
     await page.getByLabel('Key', { exact: true }).fill('app/config');
     await page.getByLabel('Value', { exact: true }).fill('{"debug": true, "level": "info"}');
     await page.getByLabel('Format', { exact: true }).selectOption('json');
