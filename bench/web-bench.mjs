@@ -109,7 +109,7 @@ async function run(label, db, flags) {
       ['GET /web/keys, cookie sort_mode=key', `${stash.url}/web/keys`, { cookie: 'sort_mode=key' }],
       ['GET /web/keys after a write (caught up from the change log)', `${stash.url}/web/keys`, {}, 'one'],
       ['GET /web/keys?search=team-042 after a write', `${stash.url}/web/keys?search=team-042`, {}, 'one'],
-      ['GET /web/keys after 600 writes (every key read again)', `${stash.url}/web/keys`, {}, 'many'],
+      ['GET /web/keys after 1,200 writes (every key read again)', `${stash.url}/web/keys`, {}, 'many'],
     ];
     const out = [];
     const writes = {
@@ -117,11 +117,11 @@ async function run(label, db, flags) {
         const res = await fetch(`${stash.url}/kv/svc/team-000/config-00`, { method: 'PUT', body: String(i) });
         if (!res.ok) throw new Error(`PUT: ${res.status}`);
       },
-      // more revisions behind than the cache replays: the next read lists every key again
+      // more revisions behind than the key index replays (1,000): the next read lists every key again
       many: async (i) => {
-        // 30 batches of 20 distinct keys: 600 revisions
+        // 60 batches of 20 distinct keys: 1,200 revisions
         const batch = Array.from({ length: 20 }, (_, j) => ({ key: `svc/team-001/config-${String(j).padStart(2, '0')}`, value: String(i) }));
-        for (let k = 0; k < 30; k++) {
+        for (let k = 0; k < 60; k++) {
           const res = await fetch(`${stash.url}/kv/`, { method: 'POST', body: JSON.stringify(batch) });
           if (!res.ok) throw new Error(`batch: ${res.status}`);
         }

@@ -9,12 +9,15 @@ import {
   type WriteOp,
 } from '../storage/store.js';
 import { ConflictError, InternalError, NotFoundError, ValidationError } from './errors.js';
+import { KeyIndex, type KeyIndexOptions } from './key-index.js';
 import type { ChangePublisher, ValueVault } from './ports.js';
 
 export type SecretsFilter = 'all' | 'secrets' | 'keys';
 
 export interface KvServiceOptions {
   store: Store;
+  /** the in-memory key index lists answer from (default on; false reads the store every time) */
+  keyIndex?: KeyIndexOptions | false | undefined;
   /** absent when no --secrets.key was given */
   vault?: ValueVault | undefined;
   publisher?: ChangePublisher | undefined;
@@ -71,9 +74,11 @@ export class KvService {
   private readonly store: Store;
   private readonly vault: ValueVault | undefined;
   private readonly publisher: ChangePublisher | undefined;
+  private readonly index: KeyIndex | undefined;
 
   constructor(options: KvServiceOptions) {
     this.store = options.store;
+    this.index = options.keyIndex === false ? undefined : new KeyIndex(options.store, options.keyIndex);
     this.vault = options.vault;
     this.publisher = options.publisher;
   }
@@ -129,8 +134,9 @@ export class KvService {
     return this.store.currentRevision();
   }
 
-  async list(prefix = '', filter: SecretsFilter = 'all'): Promise<ListedKey[]> {
-    const keys = await this.store.list({ prefix });
+  /** Keys under a prefix, newest first, as of at least revision `atLeast` (default: now). */
+  async list(prefix = '', filter: SecretsFilter = 'all', atLeast?: number): Promise<ListedKey[]> {
+    const keys = (await this.index?.list(prefix, atLeast)) ?? (await this.store.list({ prefix }));
     const out: ListedKey[] = [];
     for (const meta of keys) {
       const secret = isSecretKey(meta.key);
@@ -140,14 +146,6 @@ export class KvService {
       out.push({ key, size, format, zkEncrypted, createdAt, updatedAt, revision, secret });
     }
     return out;
-  }
-
-  /**
-   * Committed changes after revision `after`, oldest first, values as stored (secrets still
-   * sealed): what changed, for views that keep a list up to date.
-   */
-  changesSince(after: number, limit: number): Promise<ChangeEntry[]> {
-    return this.store.changesSince(after, limit);
   }
 
   /** Values under a prefix at one revision; secrets are skipped when no vault is configured. */

@@ -39,7 +39,7 @@ export async function listKeys(deps: KvRouteDeps, req: FastifyRequest, reply: Fa
       prefix,
       filter,
       () => deps.service.revision(),
-      () => deps.service.list(prefix, filter),
+      (revision) => deps.service.list(prefix, filter, revision),
       (key) => principal.canRead(key),
     );
     return reply.header('content-type', JSON_CONTENT_TYPE).send(body);

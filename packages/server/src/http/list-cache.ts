@@ -32,14 +32,14 @@ export class ListCache {
     prefix: string,
     filter: string,
     revisionNow: () => Promise<number>,
-    load: () => Promise<ListedKey[]>,
+    load: (revision: number) => Promise<ListedKey[]>,
     canRead: (key: string) => boolean,
   ): Promise<string> {
     const id = `${filter}\u0000${prefix}`;
     const revision = await revisionNow();
     let entry = this.lists.get(id);
     if (!entry || entry.revision !== revision) {
-      const keys = await load();
+      const keys = await load(revision);
       if (!entry && this.seen.get(id) !== revision) {
         this.remember(id, revision);
         return answer(keys, canRead);

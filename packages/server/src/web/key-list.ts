@@ -1,6 +1,4 @@
-import { isSecretKey, isZkValue } from '@stash/client/core';
 import type { ListedKey, SecretsFilter } from '../domain/kv-service.js';
-import type { ChangeEntry } from '../storage/store.js';
 import type { Principal } from '../shared/access.js';
 import type { SortMode } from './preferences.js';
 
@@ -67,29 +65,20 @@ export function pageOfKeys(
 
 interface CachedList {
   revision: number;
-  /** by key; Map order is irrelevant, every view is sorted */
-  keys: Map<string, ListedKey>;
+  keys: readonly ListedKey[];
   sorted: Map<SortMode, SortedKeys>;
 }
 
-/** Where the cache reads: the newest revision, every key, and the changes after a revision. */
+/** Where the cache reads: the newest revision, and every key as of at least a revision. */
 export interface KeyListSource {
   revision(): Promise<number>;
-  list(filter: SecretsFilter): Promise<ListedKey[]>;
-  changesSince(after: number, limit: number): Promise<ChangeEntry[]>;
+  list(filter: SecretsFilter, atLeast: number): Promise<ListedKey[]>;
 }
-
-/** Above this many keys a list is not kept between requests (memory over speed). */
-const MAX_CACHED_KEYS = 200_000;
-/** Further behind than this, read every key again: the replay carries values, so it stays short. */
-const MAX_REPLAY = 200;
 
 /**
  * Every key of one secrets filter, sorted per mode, valid at one global revision. Every write on
- * any server sharing the database advances the revision, so a list is never served stale. A list
- * a few revisions behind catches up from the change log (cheap) instead of reading every key;
- * the revision is read before the list or the changes, so a racing write only makes the entry
- * look older than it is.
+ * any server sharing the database advances the revision, so a list is never served stale; after a
+ * write it is read again, which the domain's key index answers from memory.
  */
 export class KeyListCache {
   private readonly lists = new Map<SecretsFilter, CachedList>();
@@ -99,48 +88,12 @@ export class KeyListCache {
   async sorted(filter: SecretsFilter, mode: SortMode): Promise<SortedKeys> {
     const revision = await this.source.revision();
     let entry = this.lists.get(filter);
-    if (entry && entry.revision !== revision) entry = await this.catchUp(entry, filter, revision);
-    if (!entry) {
-      const keys = await this.source.list(filter);
-      entry = { revision, keys: new Map(keys.map((k) => [k.key, k])), sorted: new Map() };
-      if (keys.length <= MAX_CACHED_KEYS) this.lists.set(filter, entry);
-      else this.lists.delete(filter);
+    if (!entry || entry.revision !== revision) {
+      entry = { revision, keys: await this.source.list(filter, revision), sorted: new Map() };
+      this.lists.set(filter, entry);
     }
     let view = entry.sorted.get(mode);
-    if (!view) entry.sorted.set(mode, (view = sortKeys([...entry.keys.values()], mode)));
+    if (!view) entry.sorted.set(mode, (view = sortKeys(entry.keys, mode)));
     return view;
-  }
-
-  /** The entry moved to `revision` by the changes in between, or undefined when it must be read again. */
-  private async catchUp(entry: CachedList, filter: SecretsFilter, revision: number): Promise<CachedList | undefined> {
-    const behind = revision - entry.revision;
-    if (behind < 0 || behind > MAX_REPLAY) return undefined;
-    const changes = await this.source.changesSince(entry.revision, behind);
-    // revisions have no gaps: fewer changes than that means the log was pruned under us
-    if (changes.length !== behind || changes[changes.length - 1]?.revision !== revision) return undefined;
-    const keys = new Map(entry.keys);
-    for (const change of changes) {
-      const secret = isSecretKey(change.key);
-      if ((filter === 'secrets' && !secret) || (filter === 'keys' && secret)) continue;
-      if (change.action === 'delete' || !change.value) {
-        keys.delete(change.key);
-        continue;
-      }
-      const before = keys.get(change.key);
-      if (change.action === 'update' && !before) return undefined; // not a state this list has seen
-      keys.set(change.key, {
-        key: change.key,
-        size: change.value.byteLength,
-        format: change.format,
-        zkEncrypted: isZkValue(change.value),
-        createdAt: change.action === 'create' || !before ? change.timestamp : before.createdAt,
-        updatedAt: change.timestamp,
-        revision: change.revision,
-        secret,
-      });
-    }
-    const next = { revision, keys, sorted: new Map<SortMode, SortedKeys>() };
-    this.lists.set(filter, next);
-    return next;
   }
 }

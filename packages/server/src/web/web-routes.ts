@@ -82,8 +82,7 @@ export function createWebRoutes(options: Omit<WebDeps, 'lists'>): (app: FastifyI
   const { service } = options;
   const lists = new KeyListCache({
     revision: () => service.revision(),
-    list: (filter) => service.list('', filter),
-    changesSince: (after, limit) => service.changesSince(after, limit),
+    list: (filter, atLeast) => service.list('', filter, atLeast),
   });
   const deps: WebDeps = { ...options, lists };
   const base = deps.baseUrl;
