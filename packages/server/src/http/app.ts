@@ -44,6 +44,26 @@ export interface AppDeps {
   plugins?: ReadonlyArray<(app: FastifyInstance) => void> | undefined;
 }
 
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * Request targets that are not a path, as Go's server takes them: absolute-form
+ * (`GET http://host/kv/x`) is routed by its path; asterisk-form is answered 200 for OPTIONS and
+ * 400 otherwise (ServeMux). False when it answered.
+ */
+function originForm(req: IncomingMessage, res: ServerResponse): boolean {
+  const target = req.url ?? '';
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (absolute) {
+    const rest = target.slice(absolute[0].length);
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+    return true;
+  }
+  const ok = target === '*' && req.method === 'OPTIONS';
+  res.writeHead(ok ? 200 : 400, { 'content-length': '0', ...(ok ? {} : { connection: 'close' }) }).end();
+  return false;
+}
+
 const BASE_ROOT = '/\u0000base-root';
 const OUTSIDE_BASE = '/\u0000outside-base';
 
@@ -58,6 +78,7 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     // Go's DefaultMaxHeaderBytes: the request line counts, and keys have no length limit (compat 4.1)
     serverFactory: (handler) => {
       const server = createServer({ maxHeaderSize: 1 << 20 }, (req: IncomingMessage, res: ServerResponse) => {
+        if (req.url?.charCodeAt(0) !== 0x2f && !originForm(req, res)) return;
         if (fastRead === undefined || !fastRead(req, res)) handler(req, res);
       });
       server.keepAliveTimeout = options.idleTimeoutMs;
