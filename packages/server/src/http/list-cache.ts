@@ -6,6 +6,8 @@ interface CachedList {
   keys: string[];
   /** each item's JSON, so a caller's readable subset is a join, not a re-serialisation */
   parts: string[];
+  /** the whole answer, for callers who may read every key (made on first use) */
+  full?: string;
 }
 
 const MAX_LISTS = 64;
@@ -56,12 +58,14 @@ export class ListCache {
       }
     }
     const { keys, parts } = entry;
-    let out = '';
+    let readable: string[] | undefined;
     for (let i = 0; i < parts.length; i++) {
-      if (!canRead(keys[i] as string)) continue;
-      out += out === '' ? parts[i] : `,${parts[i]}`;
+      if (canRead(keys[i] as string)) readable?.push(parts[i] as string);
+      else readable ??= parts.slice(0, i);
     }
-    return `[${out}]\n`;
+    // Array.join makes one flat string; `+=` over the parts would hand the socket a rope to flatten
+    if (!readable) return (entry.full ??= `[${parts.join(',')}]\n`);
+    return `[${readable.join(',')}]\n`;
   }
 
   private remember(id: string, revision: number): void {
@@ -80,10 +84,7 @@ export class ListCache {
 
 /** A list answer built straight from the keys, for lists not worth keeping. */
 function answer(keys: readonly ListedKey[], canRead: (key: string) => boolean): string {
-  let out = '';
-  for (const k of keys) {
-    if (!canRead(k.key)) continue;
-    out += out === '' ? keyInfoJson(k) : `,${keyInfoJson(k)}`;
-  }
-  return `[${out}]\n`;
+  const parts: string[] = [];
+  for (const k of keys) if (canRead(k.key)) parts.push(keyInfoJson(k));
+  return `[${parts.join(',')}]\n`;
 }
