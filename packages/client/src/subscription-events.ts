@@ -13,6 +13,8 @@ export interface ChangeEvent {
   revision: number;
   /** format of the new value (create/update, when the server sends it) */
   format?: Format;
+  /** who wrote it (a user name or a masked token), when the server sends it */
+  actor?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export function toEvent(message: SseMessage): SubscriptionEvent | undefined {
   const revision = typeof data['revision'] === 'number' ? data['revision'] : idRevision;
   if (message.event === 'reset') return { type: 'reset', revision };
   if (message.event !== 'change') return undefined;
-  const { key, action, timestamp, format } = data;
+  const { key, action, timestamp, format, actor } = data;
   if (typeof key !== 'string' || (action !== 'create' && action !== 'update' && action !== 'delete')) return undefined;
   let when: Date;
   try {
@@ -50,5 +52,6 @@ export function toEvent(message: SseMessage): SubscriptionEvent | undefined {
   }
   const event: ChangeEvent = { type: 'change', key, action, timestamp: when, revision };
   if (typeof format === 'string' && isFormat(format)) event.format = format;
+  if (typeof actor === 'string' && actor !== '') event.actor = actor;
   return event;
 }

@@ -10,9 +10,24 @@ const out = `${root}web-assets/`;
 const src = `${root}src/web/`;
 mkdirSync(out, { recursive: true });
 
+// the zero-knowledge module is its own file: pages load it (and its Argon2id WebAssembly) only
+// when they open a `$ZK$` value
+await build({
+  entryPoints: [`${src}browser/zk-crypto.ts`],
+  outfile: `${out}zk.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 await build({
   entryPoints: [`${src}browser/app.ts`],
   outfile: `${out}app.js`,
+  // zk-crypto.js is imported by URL at run time, never bundled in
+  external: ['./zk-crypto.js'],
   bundle: true,
   format: 'esm',
   platform: 'browser',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ZkCrypto } from '@stash/client';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -47,7 +48,8 @@ try {
   await put('app/feature-flags', 'new_checkout: true\nbeta_users:\n  - alice\n  - bob\n', 'yaml');
   await put('infra/main.tf', 'variable "region" {\n  default = "eu-west-1"\n}\n', 'hcl');
   await put('app/secrets/api-key', 'sk_live_51Hx9');
-  await put('app/payment-token', `$ZK$${Buffer.alloc(60, 3).toString('base64')}`);
+  const ZK_PASSPHRASE = 'screenshot-passphrase-16';
+  await put('app/payment-token', await new ZkCrypto(ZK_PASSPHRASE).encrypt('stripe_key=sk_live_9f8e7d6c\nwebhook_secret=whsec_1a2b3c'));
   await put('app/config', '{\n  "debug": false,\n  "level": "warn",\n  "servers": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],\n  "timeout_ms": 3000\n}', 'json');
 
   const browser = await chromium.launch({
@@ -98,6 +100,28 @@ try {
         await page.getByRole('button', { name: 'app/payment-token', exact: true }).click();
         await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
         await shot('zk');
+        await page.getByLabel('Passphrase').fill(ZK_PASSPHRASE);
+        await page.getByRole('button', { name: 'Open', exact: true }).click();
+        await dialog.getByText('webhook_secret').waitFor();
+        await shot('zk-open');
+        await page.keyboard.press('Escape');
+        await page.getByRole('searchbox').fill('');
+        await page.getByText('7 keys', { exact: true }).waitFor();
+        // a change made elsewhere appears in the open page, marked with who made it
+        await put('app/feature-flags', 'new_checkout: false\n', 'yaml');
+        await page.locator('.live-badge').first().waitFor();
+        await shot('live');
+        await page.getByRole('button', { name: 'app/feature-flags', exact: true }).click();
+        await dialog.getByRole('button', { name: 'History' }).click();
+        await dialog.getByRole('button', { name: /^Diff revision/ }).first().click();
+        await dialog.getByRole('heading', { name: /^Changes/ }).waitFor();
+        await shot('diff');
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Browse folders' }).click();
+        await page.getByRole('button', { name: /^app\// }).first().waitFor();
+        await shot('folders');
+        await page.getByRole('button', { name: 'Show the flat list' }).click();
+        await page.getByRole('button', { name: 'Browse folders' }).waitFor();
         await put('app/config', '{\n  "debug": false,\n  "level": "warn"\n}', 'json');
       }
       await context.close();

@@ -44,7 +44,8 @@ function jsonLine(value: unknown): string {
 
 /**
  * One `change` event, complete, to be written in a single write: `id`, `event`, `data`
- * (single-line JSON: key, action, timestamp, revision, format for create/update), blank line.
+ * (single-line JSON: key, action, timestamp, revision, format for create/update, and who wrote
+ * it as `actor` when known: a user name or a masked token, as history shows), blank line.
  * LF only, because the official TypeScript SDK splits on `\n` and resets per network chunk.
  */
 export function formatChangeEvent(entry: ChangeEntry): string {
@@ -55,6 +56,7 @@ export function formatChangeEvent(entry: ChangeEntry): string {
     revision: entry.revision,
   };
   if (entry.action !== 'delete') data['format'] = entry.format;
+  if (entry.actor !== '') data['actor'] = entry.actor;
   return `id: ${entry.revision}\nevent: change\ndata: ${jsonLine(data)}\n\n`;
 }
 

@@ -1,10 +1,10 @@
 import { normalizeKey } from '@stash/client/core';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { assertValidKey, type KeyValue } from '../domain/kv-service.js';
 import type { ChangeEntry } from '../storage/store.js';
 import { plainError } from '../shared/replies.js';
 import { sendHtml } from './respond.js';
-import { historyView, revisionView, type HistoryRow } from './templates/history.js';
+import { diffView, historyView, revisionView, type HistoryRow } from './templates/history.js';
 import { answerWritten, field, sendWebError, showValue, type WebRequest } from './web-context.js';
 
 // History comes from the change log, so it works with and without the git mirror.
@@ -29,9 +29,9 @@ function parseRev(raw: string): number {
   return Number(raw);
 }
 
-/** The key as of revision `rev` (form field or query), or 404 when the log does not reach it. */
-async function valueAt(w: WebRequest, key: string): Promise<KeyValue> {
-  const revision = parseRev(field(w, 'rev'));
+/** The key as of the revision in field `name` (form or query), or 404 when the log does not reach it. */
+async function valueAt(w: WebRequest, key: string, name = 'rev'): Promise<KeyValue> {
+  const revision = parseRev(field(w, name));
   const missing = new NotFoundError(`revision ${revision} of this key is not in the history`);
   // a revision not written yet has no value "as of" it
   if (revision > (await w.deps.service.revision())) throw missing;
@@ -83,9 +83,30 @@ export async function restoreKey(w: WebRequest, rawKey: string): Promise<void> {
     if (!w.viewer.principal.canWrite(key)) return plainError(w.reply, 403, 'access denied');
     const old = await valueAt(w, key);
     const revision = parseRev(field(w, 'rev'));
-    const entry = await w.deps.service.put(key, old.value, old.format, { actor: w.viewer.principal.actor });
+    // the revision the history showed as current: a change since then is not overwritten blindly
+    const seen = w.form.get('if_revision');
+    const ifRevision = seen === undefined || seen === null || seen === '' ? undefined : Number(seen);
+    if (ifRevision !== undefined && !Number.isSafeInteger(ifRevision)) throw new ValidationError('invalid if_revision field');
+    const entry = await w.deps.service.put(key, old.value, old.format, { actor: w.viewer.principal.actor, ifRevision });
     w.deps.log.info(`web: restored ${key} to revision ${revision} (now ${entry.revision}) by ${w.viewer.name || 'anonymous'}`, w.req.id);
     await answerWritten(w, `Restored “${key}” to revision ${revision}`);
+  } catch (error) {
+    if (error instanceof ConflictError) {
+      return plainError(w.reply, 409, `“${error.key}” changed since its history was opened (now revision ${error.currentRevision}): nothing was restored, open the history again`);
+    }
+    sendWebError(w, error);
+  }
+}
+
+/** `GET /web/keys/diff/{key}?from=A&to=B`: what changed from revision A to revision B, line by line. */
+export async function keyDiff(w: WebRequest, rawKey: string): Promise<void> {
+  try {
+    const key = assertValidKey(normalizeKey(rawKey));
+    if (!w.viewer.principal.canRead(key)) return plainError(w.reply, 403, 'access denied');
+    const [from, to] = await Promise.all([valueAt(w, key, 'from'), valueAt(w, key, 'to')]);
+    const a = showValue(from.value);
+    const b = showValue(to.value);
+    await sendHtml(w.req, w.reply, 200, diffView({ base: w.deps.baseUrl, key, from: { revision: from.revision, value: a }, to: { revision: to.revision, value: b } }));
   } catch (error) {
     sendWebError(w, error);
   }

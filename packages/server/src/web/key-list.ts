@@ -63,6 +63,43 @@ export function pageOfKeys(
   return { rows, total, page, pages };
 }
 
+/** One folder of the tree: its subfolders with how many readable keys each holds, and its own keys. */
+export interface FolderPage {
+  /** '' for the top, else ending in `/` */
+  folder: string;
+  folders: { name: string; path: string; count: number }[];
+  keys: KeyListPage;
+}
+
+/**
+ * The folder `folder` of the key tree (keys split at `/`): the readable keys directly in it, a
+ * page of them, and its subfolders with their key counts. One pass over the sorted keys.
+ */
+export function folderOfKeys(
+  sorted: SortedKeys,
+  principal: Principal,
+  options: { folder: string; page: number; pageSize: number },
+): FolderPage {
+  const { folder } = options;
+  const counts = new Map<string, number>();
+  const own: ListedKey[] = [];
+  for (const k of sorted.keys) {
+    if (!k.key.startsWith(folder) || !principal.canRead(k.key)) continue;
+    const rest = k.key.slice(folder.length);
+    const slash = rest.indexOf('/');
+    if (slash === -1) own.push(k);
+    else {
+      const name = rest.slice(0, slash);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+  const folders = [...counts]
+    .sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
+    .map(([name, count]) => ({ name, path: `${folder}${name}/`, count }));
+  const keys = pageOfKeys({ keys: own, lower: own.map((k) => k.key.toLowerCase()) }, principal, { search: '', page: options.page, pageSize: options.pageSize });
+  return { folder, folders, keys };
+}
+
 interface CachedList {
   revision: number;
   keys: readonly ListedKey[];

@@ -1,15 +1,18 @@
 import { isHttps } from '../shared/request-info.js';
 import { html } from './html.js';
-import { nextInCycle, PREFERENCE_COOKIES, preferenceCookie, SECRETS_FILTERS, SORT_MODES, THEMES, VIEW_MODES, type Preferences } from './preferences.js';
+import { BROWSE_MODES, nextInCycle, PREFERENCE_COOKIES, preferenceCookie, SECRETS_FILTERS, SORT_MODES, THEMES, VIEW_MODES, type Preferences } from './preferences.js';
 import { sendHtml } from './respond.js';
 import { mainPage } from './templates/layout.js';
-import { filterButton, sortButton, viewToggle } from './templates/toolbar.js';
+import { browseToggle, filterButton, sortButton, viewToggle } from './templates/toolbar.js';
 import { field, renderKeysTable, type WebRequest } from './web-context.js';
 
 /** `GET /`: the whole page, with the key list for `?search=` and `?page=` already in it. */
 export async function indexPage(w: WebRequest): Promise<void> {
   const { deps, prefs, viewer } = w;
+  // read before the list: the page's stream starts here, so nothing written after it is missed
+  const revision = await deps.service.revision();
   const page = mainPage({
+    revision,
     base: deps.baseUrl,
     assets: deps.assets,
     prefs,
@@ -38,9 +41,9 @@ export function toggleTheme(w: WebRequest): void {
   void w.reply.code(303).header('location', `${w.deps.baseUrl}/`).send('');
 }
 
-type ListPreference = 'viewMode' | 'sortMode' | 'secretsFilter';
+type ListPreference = 'viewMode' | 'sortMode' | 'secretsFilter' | 'browse';
 
-const CYCLES = { viewMode: VIEW_MODES, sortMode: SORT_MODES, secretsFilter: SECRETS_FILTERS } as const;
+const CYCLES = { viewMode: VIEW_MODES, sortMode: SORT_MODES, secretsFilter: SECRETS_FILTERS, browse: BROWSE_MODES } as const;
 
 /**
  * `POST /web/view-mode`, `/web/sort`, `/web/secrets-filter`: the next value of the cycle, and
@@ -52,12 +55,13 @@ export async function togglePreference(w: WebRequest, which: ListPreference): Pr
   const prefs = { ...w.prefs, [which]: value } as Preferences;
   setPreference(w, PREFERENCE_COOKIES[which], value);
   const base = w.deps.baseUrl;
-  const control =
-    which === 'viewMode'
-      ? viewToggle(base, prefs.viewMode, true)
-      : which === 'sortMode'
-        ? sortButton(base, prefs.sortMode, true)
-        : filterButton(base, prefs.secretsFilter, true);
+  const controls = {
+    viewMode: () => viewToggle(base, prefs.viewMode, true),
+    sortMode: () => sortButton(base, prefs.sortMode, true),
+    secretsFilter: () => filterButton(base, prefs.secretsFilter, true),
+    browse: () => browseToggle(base, prefs.browse, true),
+  };
+  const control = controls[which]();
   const table = await renderKeysTable(w, prefs, which === 'viewMode' ? undefined : 1);
   await sendHtml(w.req, w.reply, 200, html`${table}${control}`);
 }

@@ -10,12 +10,16 @@ export type ViewMode = (typeof VIEW_MODES)[number];
 export const SORT_MODES = ['updated', 'key', 'size', 'created'] as const;
 export type SortMode = (typeof SORT_MODES)[number];
 export const SECRETS_FILTERS = ['all', 'secrets', 'keys'] as const satisfies readonly SecretsFilter[];
+/** this project's own: the flat list (the original's only one) or folders by `/` */
+export const BROWSE_MODES = ['flat', 'folders'] as const;
+export type BrowseMode = (typeof BROWSE_MODES)[number];
 
 export interface Preferences {
   theme: Theme;
   viewMode: ViewMode;
   sortMode: SortMode;
   secretsFilter: SecretsFilter;
+  browse: BrowseMode;
 }
 
 export const PREFERENCE_COOKIES = {
@@ -23,6 +27,7 @@ export const PREFERENCE_COOKIES = {
   viewMode: 'view_mode',
   sortMode: 'sort_mode',
   secretsFilter: 'secrets_filter',
+  browse: 'browse',
 } as const satisfies Record<keyof Preferences, string>;
 
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
@@ -51,6 +56,7 @@ export function readPreferences(cookieHeader: string | undefined): Preferences {
     viewMode: pick(VIEW_MODES, cookies.get(PREFERENCE_COOKIES.viewMode)),
     sortMode: pick(SORT_MODES, cookies.get(PREFERENCE_COOKIES.sortMode)),
     secretsFilter: pick(SECRETS_FILTERS, cookies.get(PREFERENCE_COOKIES.secretsFilter)),
+    browse: pick(BROWSE_MODES, cookies.get(PREFERENCE_COOKIES.browse)),
   };
 }
 

@@ -6,9 +6,12 @@ import type { Html } from './html.js';
 const brotli = promisify(brotliCompress);
 const gzipAsync = promisify(gzip);
 
-/** Only the server's own scripts and styles; no inline script, no eval, nothing framed. */
+/**
+ * Only the server's own scripts and styles; no inline script, no eval, nothing framed.
+ * `wasm-unsafe-eval` lets WebAssembly compile (Argon2id for zero-knowledge values), not JS eval.
+ */
 export const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const PAGE_HEADERS: readonly [string, string][] = [

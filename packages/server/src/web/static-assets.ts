@@ -23,7 +23,7 @@ const TYPES: Readonly<Record<string, string>> = {
 
 // built by scripts/build-web.mjs (app bundle, minified CSS, icons); the same folder from src/ and dist/
 const BUILT = fileURLToPath(new URL('../../web-assets/', import.meta.url));
-const BUILT_FILES = ['app.js', 'style.css', 'logo.svg', 'favicon.svg'];
+const BUILT_FILES = ['app.js', 'zk.js', 'style.css', 'logo.svg', 'favicon.svg'];
 
 function asset(name: string, body: Buffer): StaticAsset {
   const type = TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream';

@@ -5,7 +5,7 @@ import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl, WebViewer } from '../shared/access.js';
 import { plainError } from '../shared/replies.js';
-import { pageOfKeys, type KeyListCache } from './key-list.js';
+import { folderOfKeys, pageOfKeys, type KeyListCache } from './key-list.js';
 import type { Preferences } from './preferences.js';
 import { sendHtml } from './respond.js';
 import type { StaticAssets } from './static-assets.js';
@@ -57,8 +57,16 @@ export async function renderKeysTable(w: WebRequest, prefs: Preferences = w.pref
   const sorted = await w.deps.lists.sorted(prefs.secretsFilter, prefs.sortMode);
   const search = field(w, 'search');
   const principal = w.viewer.principal;
-  const list = pageOfKeys(sorted, principal, { search, page, pageSize: w.deps.pageSize });
-  return keysTable({ base: w.deps.baseUrl, list, viewMode: prefs.viewMode, search, canCreate: principal.canWriteSomewhere() });
+  const model = { base: w.deps.baseUrl, viewMode: prefs.viewMode, search, canCreate: principal.canWriteSomewhere() };
+  // the tree shows one folder; a search always spans every key
+  if (prefs.browse === 'folders' && search === '') {
+    const raw = field(w, 'folder');
+    const trimmed = raw.replace(/^\/+/, '');
+    const folder = trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+    const tree = folderOfKeys(sorted, principal, { folder, page, pageSize: w.deps.pageSize });
+    return keysTable({ ...model, list: tree.keys, tree });
+  }
+  return keysTable({ ...model, list: pageOfKeys(sorted, principal, { search, page, pageSize: w.deps.pageSize }) });
 }
 
 /** After a write: the key list, the modal closed, a toast saying what happened. */

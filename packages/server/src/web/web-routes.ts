@@ -5,7 +5,8 @@ import '../shared/request-fields.js';
 import { formFields } from '../shared/request-info.js';
 import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
 import { editKey, createKey, deleteKey, newKey, updateKey, viewKey } from './key-handlers.js';
-import { keyHistory, keyRevision, restoreKey } from './history-handlers.js';
+import { compareKey, mergeKey } from './conflict-handlers.js';
+import { keyDiff, keyHistory, keyRevision, restoreKey } from './history-handlers.js';
 import { indexPage, keysPartial, toggleTheme, togglePreference } from './page-handlers.js';
 import { KeyListCache } from './key-list.js';
 import { readPreferences } from './preferences.js';
@@ -22,7 +23,10 @@ const KEY_PAGES: ReadonlyArray<[string, KeyHandler, 'GET' | 'POST']> = [
   ['keys/edit/', editKey, 'GET'],
   ['keys/history/', keyHistory, 'GET'],
   ['keys/revision/', keyRevision, 'GET'],
+  ['keys/diff/', keyDiff, 'GET'],
   ['keys/restore/', restoreKey, 'POST'],
+  ['keys/compare/', compareKey, 'POST'],
+  ['keys/merge/', mergeKey, 'POST'],
 ];
 
 const TOGGLES = {
@@ -30,6 +34,7 @@ const TOGGLES = {
   'view-mode': (w: WebRequest) => togglePreference(w, 'viewMode'),
   sort: (w: WebRequest) => togglePreference(w, 'sortMode'),
   'secrets-filter': (w: WebRequest) => togglePreference(w, 'secretsFilter'),
+  browse: (w: WebRequest) => togglePreference(w, 'browse'),
 } as const;
 
 function isGet(method: string): boolean {

@@ -48,7 +48,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
   });
 
   for (const scheme of ['light', 'dark'] as const) {
-    it(`finds no serious or critical violation on the login, list, cards, view, edit and history views (${scheme})`, async () => {
+    it(`finds no serious or critical violation on the login, list, cards, view, edit, history, diff, zero-knowledge and folder views (${scheme})`, async () => {
       const watched = await openPage(browser, { colorScheme: scheme });
       const { page } = watched;
       const found: Record<string, string[]> = {};
@@ -78,10 +78,35 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByRole('button', { name: 'Switch to card view' }).click();
         await page.locator('ul.cards').waitFor();
         found['cards'] = await seriousViolations(page);
+        await page.getByRole('button', { name: 'Switch to table view' }).click();
+        await page.getByRole('button', { name: 'app/config', exact: true }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
+        await page.getByRole('dialog').getByRole('button', { name: /^Diff revision/ }).first().click();
+        await page.getByRole('dialog').locator('.diff-table').waitFor();
+        found['diff'] = await seriousViolations(page);
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'app/zk', exact: true }).click();
+        await page.getByRole('dialog').getByLabel('Passphrase').waitFor();
+        found['zero-knowledge view'] = await seriousViolations(page);
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Browse folders' }).click();
+        await page.getByRole('list', { name: 'Folders' }).waitFor();
+        found['folders'] = await seriousViolations(page);
       } finally {
         await watched.close();
       }
-      expect(found).toEqual({ login: [], list: [], view: [], history: [], edit: [], 'edit with error': [], cards: [] });
+      expect(found).toEqual({
+        login: [],
+        list: [],
+        view: [],
+        history: [],
+        edit: [],
+        'edit with error': [],
+        cards: [],
+        diff: [],
+        'zero-knowledge view': [],
+        folders: [],
+      });
     });
   }
 });

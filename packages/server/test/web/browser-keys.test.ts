@@ -178,7 +178,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI in a browser', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await dialog().getByText('Conflict detected:').waitFor();
     await dialog().getByText('Show current server value').click();
-    await dialog().getByText('changed elsewhere').waitFor();
+    await dialog().locator('details').getByText('changed elsewhere').waitFor();
     await page.getByRole('button', { name: 'Reload' }).click();
     await dialog().getByText('Conflict detected:').waitFor({ state: 'detached' });
     expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('changed elsewhere');

@@ -18,7 +18,7 @@ export function timeTag(date: Date): Html {
 }
 
 /** A UI path of a key: the key is one escaped segment (`/` as %2F), as the original's links. */
-export function keyPath(base: string, route: 'view' | 'edit' | 'history' | 'revision' | 'restore' | '', key: string): string {
+export function keyPath(base: string, route: 'view' | 'edit' | 'history' | 'revision' | 'restore' | 'diff' | 'compare' | 'merge' | 'row' | '', key: string): string {
   return `${base}/web/keys/${route === '' ? '' : `${route}/`}${encodeURIComponent(key)}`;
 }
 

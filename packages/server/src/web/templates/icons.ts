@@ -16,6 +16,8 @@ const PATHS = {
   filter: '<path d="M4 5h16l-6 7v6l-4 2v-8Z"/>',
   search: '<circle cx="11" cy="11" r="6"/><path d="m20 20-4.5-4.5"/>',
   history: '<circle cx="12" cy="12" r="8"/><path d="M12 8v4l3 2"/>',
+  folder: '<path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2Z"/>',
+  tree: '<path d="M4 5h6M4 5v14M4 12h6M4 19h6"/><rect x="12" y="3" width="8" height="5" rx="1"/><rect x="12" y="10" width="8" height="5" rx="1"/><rect x="12" y="17" width="8" height="4" rx="1"/>',
   logout: '<path d="M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3M10 16l-4-4 4-4M6 12h10"/>',
 } as const;
 

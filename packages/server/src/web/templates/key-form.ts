@@ -13,7 +13,11 @@ export interface FormProblem {
 /** The key changed (or went away) after the form was opened. */
 export interface FormConflict {
   /** undefined when the key was deleted meanwhile */
-  server?: { value: ShownValue; format: Format; revision: number };
+  server?: { value: ShownValue; format: Format; revision: number; actor: string };
+  /** their value against the form's, line by line */
+  diff?: Html;
+  /** found before saving (the page saw the change arrive), not by a failed save */
+  early?: boolean;
 }
 
 export interface KeyFormModel {
@@ -29,6 +33,10 @@ export interface KeyFormModel {
   revision?: number | undefined;
   problem?: FormProblem | undefined;
   conflict?: FormConflict | undefined;
+  /** a note over the form (after a merge: how many conflicts are marked) */
+  notice?: string | undefined;
+  /** a zero-knowledge value: the page puts the plaintext in and encrypts it before sending */
+  zk?: boolean | undefined;
 }
 
 const STATE = '#search-input, #current-page';
@@ -55,13 +63,22 @@ function conflictPanel(m: KeyFormModel): Html {
   const c = m.conflict;
   if (!c) return html``;
   const server = c.server;
+  const who = server && server.actor !== '' ? html` (by ${server.actor}, revision ${server.revision})` : server ? html` (revision ${server.revision})` : '';
   const what = server
-    ? html`This key was modified by another user while you were editing.`
+    ? html`This key was modified by another user while you were editing${who}.`
     : html`This key was deleted by another user while you were editing.`;
   const overwrite = { force_overwrite: 'true', server_revision: String(server?.revision ?? 0) };
-  return html`<div class="alert alert-warning" role="alert"><p class="alert-text"><strong>Conflict detected:</strong> ${what}</p>${server
+  const include = `closest form, ${STATE}`;
+  return html`<div class="alert alert-warning" role="alert"><p class="alert-text"><strong>Conflict detected:</strong> ${what}${c.early ? ' Nothing was saved yet.' : ''}</p>${c.diff ?? ''}${server
     ? html`<details class="server-value"><summary>Show current server value</summary><pre class="value-box code">${server.value.text}</pre><p class="hint">Format: ${server.format}, revision ${server.revision}</p></details>`
-    : ''}<div class="alert-actions"><button type="button" class="btn" hx-get="${keyPath(m.base, 'edit', m.key)}" hx-target="#modal-content">Reload</button><button type="button" class="btn btn-danger" ${submitAttrs(m)} hx-include="closest form, ${STATE}" hx-vals="${JSON.stringify(overwrite)}">Overwrite</button></div></div>`;
+    : ''}<div class="alert-actions"><button type="button" class="btn" hx-get="${keyPath(m.base, 'edit', m.key)}" hx-target="#modal-content">Reload (take theirs)</button>${server
+    ? m.zk ? '' : html`<button type="button" class="btn" hx-post="${keyPath(m.base, 'merge', m.key)}" hx-target="#modal-content" hx-include="${include}" hx-vals="${JSON.stringify({ server_revision: String(server.revision) })}">Edit merged</button>`
+    : ''}<button type="button" class="btn btn-danger" ${submitAttrs(m)} hx-include="${include}" hx-vals="${JSON.stringify(overwrite)}">Overwrite (keep mine)</button></div></div>`;
+}
+
+/** The plaintext field of a zero-knowledge edit has no name: only the envelope the page makes is sent. */
+function zkValueField(m: KeyFormModel): Html {
+  return html`<div class="field"><label for="value-input">Value</label><p class="hint zk-edit-note">Decrypted in this page; saving encrypts it here with your passphrase, the server only receives the encrypted value.</p><textarea id="value-input" class="input mono" rows="${rowsFor(m.value)}" spellcheck="false" data-zk-plain data-autofocus></textarea><input type="hidden" name="value" value=""><input type="hidden" name="zk" value="1"></div>`;
 }
 
 /** New and edit forms (`GET /web/keys/new`, `/web/keys/edit/{key}`), re-rendered with a problem or a conflict. */
@@ -70,12 +87,17 @@ export function keyForm(m: KeyFormModel): Html {
   const formatPicker = html`<span class="format-picker"><label for="format-select">Format</label><select name="format" id="format-select">${FORMATS.map(
     (f) => html`<option value="${f}"${f === m.format ? ' selected' : ''}>${f.toUpperCase()}</option>`,
   )}</select></span>`;
-  return html`<form class="key-form" ${submitAttrs(m)} hx-target="#keys-table" hx-include="${STATE}" novalidate>
+  // an edit saves only over the revision it was opened on (If-Match); the page's stream watches it
+  const live =
+    m.mode === 'edit' && m.revision !== undefined
+      ? html` data-live-edit="${m.key}" data-revision="${m.revision}"${m.zk ? html` data-zk-edit="${m.key}"` : ''} hx-headers="${JSON.stringify({ 'If-Match': `"${m.revision}"` })}"`
+      : html``;
+  return html`<form class="key-form" ${submitAttrs(m)} hx-target="#keys-table" hx-include="${STATE}"${live} novalidate>
 ${modalHeader(title, formatPicker)}
 <div class="modal-body">
-${problemPanel(m)}${conflictPanel(m)}
+${m.notice ? html`<p class="alert alert-info" role="status">${m.notice}</p>` : ''}${problemPanel(m)}${conflictPanel(m)}
 <div class="field"><label for="key-input">Key</label><input id="key-input" class="input mono" name="key" value="${m.key}" required autocomplete="off" spellcheck="false"${m.mode === 'edit' ? ' readonly' : ' data-autofocus'} placeholder="app/config"></div>
-<div class="field"><label for="value-input">Value</label>${m.binary && m.mode === 'edit' ? html`<p class="hint" id="binary-hint">Binary value: edit it as base64.</p>` : ''}<textarea id="value-input" class="input mono" name="value" rows="${rowsFor(m.value)}" spellcheck="false"${m.mode === 'edit' ? ' data-autofocus' : ''}${m.binary && m.mode === 'edit' ? ' aria-describedby="binary-hint"' : ''}>${m.value}</textarea></div>
+${m.zk ? zkValueField(m) : html`<div class="field"><label for="value-input">Value</label>${m.binary && m.mode === 'edit' ? html`<p class="hint" id="binary-hint">Binary value: edit it as base64.</p>` : ''}<textarea id="value-input" class="input mono" name="value" rows="${rowsFor(m.value)}" spellcheck="false"${m.mode === 'edit' ? ' data-autofocus' : ''}${m.binary && m.mode === 'edit' ? ' aria-describedby="binary-hint"' : ''}>${m.value}</textarea></div>`}
 ${m.mode === 'new'
     ? html`<label class="checkbox"><input type="checkbox" name="is_binary" value="true"${m.binary ? ' checked' : ''}> Value is base64 (binary)</label>`
     : m.binary

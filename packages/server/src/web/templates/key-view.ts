@@ -23,6 +23,8 @@ export interface KeyViewModel {
   createdAt: Date;
   updatedAt: Date;
   canWrite: boolean;
+  /** the stored `$ZK$` text, for the page to open with a passphrase */
+  zkValue?: string | undefined;
 }
 
 /** The value block: highlighted per format, base64 for binary, a note when too big to colour. */
@@ -38,14 +40,26 @@ export function valueBlock(value: ShownValue, format: Format): Html {
   return html`${note}<pre class="value-box code${wrapped ? ' is-wrapped' : ''}" tabindex="0" aria-labelledby="value-label"><code class="language-${format}">${code}</code></pre>`;
 }
 
+/** Open a zero-knowledge value here: the passphrase field has no name, so no request carries it. */
+function zkBox(m: KeyViewModel): Html {
+  return html`<div class="zk-box" data-zk-box data-zk-key="${m.key}" data-zk-value="${m.zkValue}" data-revision="${m.revision}">
+<div class="zk-locked" data-zk-locked><p class="hint">${icon('shield')} Encrypted by a client before it was sent: the server cannot read it.</p>
+<label for="zk-passphrase">Passphrase</label><div class="zk-row"><input id="zk-passphrase" class="input" type="password" autocomplete="off" spellcheck="false" data-zk-passphrase aria-describedby="zk-help"><button type="button" class="btn btn-primary" data-zk-open>Open</button></div>
+<p id="zk-help" class="hint">Decrypted in this page: the passphrase and the value never leave your browser.</p><p class="zk-error" role="alert"></p></div>
+<div class="zk-unlocked" data-zk-unlocked hidden><span class="field-label">Decrypted value</span><div class="zk-result"></div><div class="zk-actions">${m.canWrite
+    ? html`<button type="button" class="btn" hx-get="${keyPath(m.base, 'edit', m.key)}?zk=1" hx-target="#modal-content">Edit decrypted value</button>`
+    : ''}<button type="button" class="btn" data-zk-forget>Forget passphrase</button></div></div>
+</div>`;
+}
+
 /** `GET /web/keys/view/{key}`: the value with its metadata; Edit only where writable and not zero-knowledge. */
 export function keyView(m: KeyViewModel): Html {
   const badges = html`${formatBadge(m.format)}${keyBadges(m, true)}`;
-  return html`${modalHeader('View Key', badges)}
+  return html`<div hidden data-live-view="${m.key}" data-revision="${m.revision}"></div>${modalHeader('View Key', badges)}
 <div class="modal-body">
 <div class="field"><span class="field-label" id="key-label">Key</span><div class="value-box key-box" aria-labelledby="key-label">${m.key}</div></div>
 <div class="field"><span class="field-label" id="value-label">Value</span>${valueBlock(m.value, m.format)}</div>
-${m.zkEncrypted ? html`<p class="hint">${icon('shield')} Encrypted by a client before it was sent: the server cannot read it. Open it with a client that holds the passphrase.</p>` : ''}
+${m.zkValue === undefined ? '' : zkBox(m)}
 <dl class="meta-list"><div><dt>Size</dt><dd>${formatSize(m.size)}</dd></div><div><dt>Revision</dt><dd>${m.revision}</dd></div><div><dt>Updated</dt><dd>${timeTag(m.updatedAt)}</dd></div><div><dt>Created</dt><dd>${timeTag(m.createdAt)}</dd></div></dl>
 </div>
 <div class="modal-footer">

@@ -1,5 +1,5 @@
 import { html, type Html } from '../html.js';
-import type { KeyListPage, KeyRow } from '../key-list.js';
+import type { FolderPage, KeyListPage, KeyRow } from '../key-list.js';
 import type { ViewMode } from '../preferences.js';
 import { formatBadge, formatSize, keyBadges, keyPath, timeTag } from './display.js';
 import { icon } from './icons.js';
@@ -11,6 +11,8 @@ export interface KeysTableModel {
   search: string;
   /** the viewer may create keys somewhere */
   canCreate: boolean;
+  /** folder browsing: the folder shown (its keys are `list`) */
+  tree?: FolderPage | undefined;
 }
 
 function keyButton(base: string, k: KeyRow): Html {
@@ -30,7 +32,7 @@ function tableView(base: string, rows: readonly KeyRow[]): Html {
 <thead><tr><th scope="col">Key</th><th scope="col" class="col-size">Size</th><th scope="col" class="col-format">Format</th><th scope="col" class="col-updated">Updated</th><th scope="col" class="col-created">Created</th><th scope="col" class="col-actions">Action</th></tr></thead>
 <tbody hx-target="#modal-content">${rows.map(
     (k) => html`
-<tr class="${k.secret ? 'is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}"><td class="col-key">${keyButton(base, k)}${keyBadges(k)}</td><td class="col-size">${formatSize(k.size)}</td><td class="col-format">${formatBadge(k.format)}</td><td class="col-updated">${timeTag(k.updatedAt)}</td><td class="col-created">${timeTag(k.createdAt)}</td><td class="col-actions"><div class="row-actions">${actions(base, k)}</div></td></tr>`,
+<tr class="${k.secret ? 'is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}" data-key="${k.key}"><td class="col-key">${keyButton(base, k)}${keyBadges(k)}</td><td class="col-size">${formatSize(k.size)}</td><td class="col-format">${formatBadge(k.format)}</td><td class="col-updated">${timeTag(k.updatedAt)}</td><td class="col-created">${timeTag(k.createdAt)}</td><td class="col-actions"><div class="row-actions">${actions(base, k)}</div></td></tr>`,
   )}
 </tbody></table></div>`;
 }
@@ -38,24 +40,25 @@ function tableView(base: string, rows: readonly KeyRow[]): Html {
 function cardsView(base: string, rows: readonly KeyRow[]): Html {
   return html`<ul class="cards" hx-target="#modal-content">${rows.map(
     (k) => html`
-<li class="card${k.secret ? ' is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}"><div class="card-title">${keyButton(base, k)}${keyBadges(k)}</div>
+<li class="card${k.secret ? ' is-secret' : ''}${k.zkEncrypted ? ' is-zk' : ''}" data-key="${k.key}"><div class="card-title">${keyButton(base, k)}${keyBadges(k)}</div>
 <p class="card-meta"><span>${formatSize(k.size)}</span><span>${formatBadge(k.format)}</span><span>Updated ${timeTag(k.updatedAt)}</span></p>
 <div class="row-actions">${actions(base, k)}</div></li>`,
   )}
 </ul>`;
 }
 
-function pageQuery(page: number, search: string): string {
+function pageQuery(page: number, search: string, folder?: string): string {
   const q = new URLSearchParams({ page: String(page) });
   if (search !== '') q.set('search', search);
+  if (folder) q.set('folder', folder);
   return q.toString();
 }
 
-function pagination(base: string, list: KeyListPage, search: string): Html {
+function pagination(base: string, list: KeyListPage, search: string, folder?: string): Html {
   if (list.pages <= 1) return html``;
   const link = (page: number, label: string, enabled: boolean): Html =>
     enabled
-      ? html`<button type="button" class="btn btn-small" hx-get="${base}/web/keys?${pageQuery(page, search)}" hx-target="#keys-table">${label}</button>`
+      ? html`<button type="button" class="btn btn-small" hx-get="${base}/web/keys?${pageQuery(page, search, folder)}" hx-target="#keys-table">${label}</button>`
       : html`<button type="button" class="btn btn-small" disabled>${label}</button>`;
   return html`<nav class="pagination" aria-label="Pages">${link(list.page - 1, 'Previous', list.page > 1)}<span class="page-info">Page ${list.page} of ${list.pages}</span>${link(list.page + 1, 'Next', list.page < list.pages)}</nav>`;
 }
@@ -73,9 +76,40 @@ function countLine(model: KeysTableModel): Html {
   return model.search === '' ? html`${keys}` : html`${keys} matching “${model.search}”`;
 }
 
+const folderLink = (base: string, path: string, label: Html | string, extra = ''): Html =>
+  html`<button type="button" class="folder-link${extra}" hx-get="${base}/web/keys?${new URLSearchParams({ folder: path }).toString()}" hx-target="#keys-table">${label}</button>`;
+
+/** Breadcrumbs from the top to the folder shown, and its subfolders with their counts. */
+function folderHead(base: string, tree: FolderPage): Html {
+  const parts = tree.folder.split('/').slice(0, -1);
+  const crumbs = parts.map((name, i) => {
+    const path = `${parts.slice(0, i + 1).join('/')}/`;
+    return i === parts.length - 1
+      ? html`<li><span aria-current="page">${name === '' ? '(empty)' : name}</span></li>`
+      : html`<li>${folderLink(base, path, name === '' ? '(empty)' : name)}</li>`;
+  });
+  const top = tree.folder === '' ? html`<li><span aria-current="page">All keys</span></li>` : html`<li>${folderLink(base, '', 'All keys')}</li>`;
+  const folders = tree.folders.length === 0
+    ? ''
+    : html`<ul class="folders" aria-label="Folders">${tree.folders.map(
+        (f) => html`<li>${folderLink(base, f.path, html`${icon('folder')}<span class="folder-name">${f.name === '' ? '(empty)' : f.name}/</span><span class="folder-count">${f.count} ${f.count === 1 ? 'key' : 'keys'}</span>`, ' folder-row')}</li>`,
+      )}</ul>`;
+  return html`<nav class="breadcrumbs" aria-label="Folder" data-folder="${tree.folder}"><ol>${top}${crumbs}</ol></nav>${folders}`;
+}
+
 /** The `#keys-table` region: count, table or cards, pages. The page embeds it; toggles and writes answer with it. */
 export function keysTable(model: KeysTableModel): Html {
-  const { base, list } = model;
+  const { base, list, tree } = model;
+  if (tree) {
+    const body = list.rows.length === 0 ? '' : model.viewMode === 'cards' ? cardsView(base, list.rows) : tableView(base, list.rows);
+    const n = list.total;
+    const count = `${tree.folders.length} ${tree.folders.length === 1 ? 'folder' : 'folders'}, ${n} ${n === 1 ? 'key' : 'keys'} here`;
+    return html`<div class="list-head"><p class="key-count" id="key-count">${count}</p></div>
+${folderHead(base, tree)}
+${tree.folders.length === 0 && n === 0 ? emptyState(model) : body}
+${pagination(base, list, '', tree.folder)}
+<input type="hidden" id="current-page" name="page" value="${list.page}"><input type="hidden" id="current-folder" name="folder" value="${tree.folder}">`;
+  }
   const body =
     list.rows.length === 0 ? emptyState(model) : model.viewMode === 'cards' ? cardsView(base, list.rows) : tableView(base, list.rows);
   return html`<div class="list-head"><p class="key-count" id="key-count">${countLine(model)}</p></div>

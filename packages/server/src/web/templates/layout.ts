@@ -2,7 +2,7 @@ import { html, type Html } from '../html.js';
 import type { Preferences } from '../preferences.js';
 import type { StaticAssets } from '../static-assets.js';
 import { icon } from './icons.js';
-import { filterButton, sortButton, themeToggle, viewToggle } from './toolbar.js';
+import { browseToggle, filterButton, sortButton, themeToggle, viewToggle } from './toolbar.js';
 
 // htmx under a strict CSP: no eval, no inline indicator styles, no scripts from swapped content
 const HTMX_CONFIG = JSON.stringify({
@@ -15,6 +15,7 @@ const HTMX_CONFIG = JSON.stringify({
 
 export interface ShellModel {
   base: string;
+  revision?: number | undefined;
   assets: StaticAssets;
   theme: Preferences['theme'];
   title: string;
@@ -37,7 +38,7 @@ export function pageShell(model: ShellModel): Html {
 <script src="${assets.url(base, 'htmx.min.js')}" defer></script>
 <script type="module" src="${assets.url(base, 'app.js')}"></script>
 </head>
-<body data-base-url="${base}">
+<body data-base-url="${base}" data-zk-module="${assets.url(base, 'zk.js')}"${model.revision === undefined ? '' : html` data-revision="${model.revision}"`}>
 ${model.body}
 </body>
 </html>
@@ -46,6 +47,8 @@ ${model.body}
 
 export interface MainPageModel {
   base: string;
+  /** the revision the list was read at: the page's change stream resumes from it */
+  revision: number;
   assets: StaticAssets;
   prefs: Preferences;
   /** signed-in user name, '' when auth is off */
@@ -68,15 +71,18 @@ export function mainPage(model: MainPageModel): Html {
     assets: model.assets,
     theme: prefs.theme,
     title: 'Stash',
+    revision: model.revision,
     body: html`<a class="skip-link" href="#keys-table">Skip to keys</a>
 <header class="topbar">
 <a class="brand" href="${base}/">${icon('logo', 'brand-icon')}<span>Stash</span></a>
 <div class="toolbar">
 <div class="search">${icon('search', 'search-icon')}<input id="search-input" type="search" name="search" value="${model.search}" placeholder="Search keys..." aria-label="Search keys" autocomplete="off" spellcheck="false" hx-get="${base}/web/keys" hx-trigger="input changed delay:200ms, search" hx-target="#keys-table" hx-sync="this:replace"></div>
 <div class="controls">
+<span id="live-status" class="live-status" title="Connecting to live updates…"><span class="live-dot" aria-hidden="true"></span><span class="live-label">Connecting…</span></span>
 ${sortButton(base, prefs.sortMode)}
 ${filterButton(base, prefs.secretsFilter)}
 ${model.canCreate ? html`<button type="button" id="new-key" class="btn btn-primary" hx-get="${base}/web/keys/new" hx-target="#modal-content">${icon('plus')}<span>New Key</span></button>` : ''}
+${browseToggle(base, prefs.browse)}
 ${viewToggle(base, prefs.viewMode)}
 ${themeToggle(base, prefs.theme)}
 ${userMenu(base, model.user)}

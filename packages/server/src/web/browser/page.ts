@@ -1,0 +1,138 @@
+// The page's dialogs, toasts and error messages: what htmx attributes do not express.
+
+interface HtmxResponseDetail {
+  xhr: XMLHttpRequest;
+  target: Element;
+  shouldSwap: boolean;
+  isError: boolean;
+}
+
+interface HtmxConfirmDetail {
+  question?: string | null;
+  issueRequest(skipConfirmation: boolean): void;
+}
+
+const modal = document.getElementById('modal') as HTMLDialogElement | null;
+const modalContent = document.getElementById('modal-content');
+const confirmDialog = document.getElementById('confirm') as HTMLDialogElement | null;
+const confirmText = document.getElementById('confirm-text');
+const toast = document.getElementById('toast');
+let opener: Element | null = null;
+/** set while a live refresh swaps the modal: it must not move the user's focus */
+let quietSwap = false;
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function showToast(message: string, kind: 'info' | 'error' = 'info'): void {
+  if (!toast) return;
+  toast.textContent = message;
+  settleToast(kind);
+}
+
+function settleToast(kind: 'info' | 'error'): void {
+  if (!toast) return;
+  toast.classList.toggle('toast-error', kind === 'error');
+  toast.classList.add('visible');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => toast.classList.remove('visible'), kind === 'error' ? 6000 : 3500);
+}
+
+/**
+ * Focus what the new modal content asks for (`data-autofocus`: htmx would move focus again a
+ * moment after the swap for a plain `autofocus`, under the user's fingers), else its first control.
+ */
+function focusModal(): void {
+  const wanted =
+    modalContent?.querySelector<HTMLElement>('[data-autofocus]') ??
+    modalContent?.querySelector<HTMLElement>('input:not([type=hidden]), textarea, select, button:not([data-close-modal]), [tabindex="0"]');
+  wanted?.focus();
+}
+
+export function closeModal(): void {
+  if (modal?.open) modal.close();
+}
+
+document.addEventListener('htmx:afterSwap', (event) => {
+  const { target } = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (target !== modalContent || !modal) return;
+  if (!modal.open) {
+    opener = document.activeElement;
+    modal.showModal();
+  }
+  if (quietSwap) quietSwap = false;
+  else focusModal();
+});
+
+/** The next swap into the modal is a live refresh: keep the focus where it is. */
+export function swapQuietly(): void {
+  quietSwap = true;
+}
+
+export function isConfirmOpen(): boolean {
+  return confirmDialog?.open === true;
+}
+
+modal?.addEventListener('close', () => {
+  if (modalContent) modalContent.innerHTML = '';
+  const back = opener instanceof HTMLElement && opener.isConnected ? opener : document.getElementById('search-input');
+  back?.focus();
+  opener = null;
+});
+
+// a click on the backdrop (the dialog element itself, outside its content) closes it
+modal?.addEventListener('click', (event) => {
+  if (event.target === modal) closeModal();
+});
+
+document.addEventListener('click', (event) => {
+  const closer = (event.target as Element | null)?.closest('[data-close-modal]');
+  if (closer) closeModal();
+});
+
+document.addEventListener('stash:close-modal', closeModal);
+
+// hx-confirm asks in our own dialog instead of window.confirm
+document.addEventListener('htmx:confirm', (event) => {
+  const detail = (event as CustomEvent<HtmxConfirmDetail>).detail;
+  if (!detail.question || !confirmDialog || !confirmText) return;
+  event.preventDefault();
+  confirmText.textContent = detail.question;
+  confirmDialog.returnValue = '';
+  confirmDialog.addEventListener('close', () => {
+    if (confirmDialog.returnValue === 'ok') detail.issueRequest(true);
+  }, { once: true });
+  confirmDialog.showModal();
+});
+
+// a form answered with an error re-renders itself in the modal (HX-Retarget): swap it in
+document.addEventListener('htmx:beforeSwap', (event) => {
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (detail.xhr.status >= 400 && detail.xhr.getResponseHeader('HX-Retarget')) {
+    detail.shouldSwap = true;
+    detail.isError = false;
+  }
+});
+
+// any other error: say it, in words
+document.addEventListener('htmx:responseError', (event) => {
+  const { xhr } = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (xhr.getResponseHeader('HX-Retarget') || xhr.getResponseHeader('HX-Redirect')) return;
+  const text = xhr.status === 413 ? 'The request is larger than the server accepts (--limits.body-size).' : xhr.responseText.trim();
+  showToast(text === '' ? `Request failed (HTTP ${xhr.status})` : text, 'error');
+});
+
+document.addEventListener('htmx:sendError', () => showToast('Cannot reach the server.', 'error'));
+
+// a toast sent out of band by the server after a write
+document.addEventListener('htmx:oobAfterSwap', (event) => {
+  if ((event as CustomEvent<{ target: Element }>).detail.target === toast) settleToast('info');
+});
+
+// the address bar follows the search, so a reload or a shared link shows the same list
+const search = document.getElementById('search-input') as HTMLInputElement | null;
+search?.addEventListener('input', () => {
+  const url = new URL(location.href);
+  if (search.value === '') url.searchParams.delete('search');
+  else url.searchParams.set('search', search.value);
+  url.searchParams.delete('page');
+  history.replaceState(null, '', url);
+});

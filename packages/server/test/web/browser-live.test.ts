@@ -1,0 +1,307 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
+import { apiGet, apiPut } from './web-helpers.js';
+
+// The web UI beyond the original's: live updates, conflicts with diffs and merges, history diffs,
+// conditional rollback, the folder tree and keyboard use, clicked through in Debian's Chromium.
+describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', () => {
+  let server: TestServer;
+  let url: string;
+  let browser: Browser;
+  const pages: WatchedPage[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    url = server.url;
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    const problems = pages.flatMap((p) => unexpected(p.problems));
+    for (const p of pages.splice(0)) await p.close();
+    expect(problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(path = '/'): Promise<Page> {
+    const watched = await openPage(browser);
+    pages.push(watched);
+    await watched.page.goto(`${url}${path}`);
+    await watched.page.locator('#live-status.is-live').waitFor();
+    return watched.page;
+  }
+  const keyButton = (page: Page, key: string): ReturnType<Page['getByRole']> => page.getByRole('button', { name: key, exact: true });
+
+  it('shows a write made through the API within a second, without a reload, and drops a deleted key', async () => {
+    const page = await open();
+    let navigations = 0;
+    page.on('framenavigated', () => navigations++);
+    await apiPut(url, 'live/new', 'hello');
+    await keyButton(page, 'live/new').waitFor({ timeout: 1000 });
+    await page.locator('tr.is-changed .live-badge').getByText('created').waitFor({ timeout: 1000 });
+    await fetch(`${url}/kv/live/new`, { method: 'DELETE' });
+    await keyButton(page, 'live/new').waitFor({ state: 'detached', timeout: 1000 });
+    expect(navigations).toBe(0);
+  });
+
+  it('keeps an open view on its key, and tells an open edit form at once, with a diff and a merge', async () => {
+    await apiPut(url, 'live/conf', 'host = a\nport = 1\nmode = x\n', 'ini');
+    const page = await open('/?search=live/conf');
+    await keyButton(page, 'live/conf').click();
+    await page.getByRole('dialog').getByText('port = 1').waitFor();
+    await apiPut(url, 'live/conf', 'host = a\nport = 2\nmode = x\n', 'ini');
+    await page.getByRole('dialog').getByText('port = 2').waitFor({ timeout: 1000 });
+
+    await page.getByRole('dialog').getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('dialog').getByRole('heading', { name: 'Edit Key' }).waitFor();
+    await page.getByLabel('Value', { exact: true }).fill('host = a\nport = 2\nmode = mine\n');
+    await apiPut(url, 'live/conf', 'host = theirs\nport = 2\nmode = x\n', 'ini');
+    // the form says so before anything is saved
+    const notice = page.getByRole('dialog').getByRole('alert').filter({ hasText: 'changed' });
+    await notice.getByText('Nothing is saved yet').waitFor({ timeout: 1000 });
+    await notice.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('dialog').getByText('Conflict detected:').waitFor();
+    const diff = page.getByRole('dialog').locator('.diff-table');
+    await diff.locator('tr.diff-old', { hasText: 'host = theirs' }).waitFor();
+    await diff.locator('tr.diff-new', { hasText: 'mode = mine' }).waitFor();
+    await page.getByRole('button', { name: 'Edit merged' }).click();
+    await page.getByRole('dialog').getByText('both sets of changes are in').waitFor();
+    expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('host = theirs\nport = 2\nmode = mine\n');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect((await apiGet(url, 'live/conf')).body.toString()).toBe('host = theirs\nport = 2\nmode = mine\n');
+  });
+
+  it('gives the second of two browsers saving the same key the conflict with a diff, not a silent overwrite', async () => {
+    await apiPut(url, 'two/k', 'line one\nline two\n');
+    const [a, b] = [await open('/?search=two/'), await open('/?search=two/')];
+    for (const page of [a, b]) {
+      await page.getByRole('button', { name: 'Edit two/k' }).click();
+      await page.getByRole('dialog').getByRole('heading', { name: 'Edit Key' }).waitFor();
+    }
+    await a.getByLabel('Value', { exact: true }).fill('line one\nline two by A\n');
+    await a.getByRole('button', { name: 'Save' }).click();
+    await a.getByRole('dialog').waitFor({ state: 'hidden' });
+    await b.getByLabel('Value', { exact: true }).fill('line one by B\nline two\n');
+    await b.getByRole('button', { name: 'Save' }).click();
+    await b.getByRole('dialog').getByText('Conflict detected:').waitFor();
+    await b.locator('.diff-table tr.diff-old', { hasText: 'line two by A' }).waitFor();
+    expect((await apiGet(url, 'two/k')).body.toString()).toBe('line one\nline two by A\n');
+    await b.getByRole('button', { name: 'Overwrite (keep mine)' }).click();
+    await b.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect((await apiGet(url, 'two/k')).body.toString()).toBe('line one by B\nline two\n');
+  });
+
+  it('shows the diff of a version against the one before or any two chosen, and rolls back conditionally', async () => {
+    for (const v of ['a: 1\n', 'a: 2\n', 'a: 2\nb: 3\n']) await apiPut(url, 'hist/diff', v, 'yaml');
+    const page = await open('/?search=hist/diff');
+    await keyButton(page, 'hist/diff').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'History' }).waitFor();
+    await dialog.getByRole('button', { name: /^Diff revision/ }).first().click();
+    await dialog.locator('tr.diff-new', { hasText: 'b: 3' }).waitFor();
+    await dialog.getByRole('button', { name: 'Back to history' }).click();
+    await dialog.getByRole('button', { name: 'Compare selected' }).waitFor();
+    const revisions = await dialog.locator('tbody td.mono').allTextContents();
+    expect(revisions).toHaveLength(3);
+    const [newest, , oldest] = revisions.map((r) => r.slice(1));
+    await dialog.getByRole('radio', { name: `Compare from revision ${oldest}` }).check();
+    await dialog.getByRole('radio', { name: `Compare to revision ${newest}` }).check();
+    await dialog.getByRole('button', { name: 'Compare selected' }).click();
+    await dialog.getByRole('heading', { name: `Changes #${oldest} → #${newest}` }).waitFor();
+    await dialog.locator('tr.diff-old', { hasText: 'a: 1' }).waitFor();
+    await dialog.getByRole('button', { name: 'Back to history' }).click();
+    // a change after the history was opened: the rollback is refused, nothing overwritten
+    await apiPut(url, 'hist/diff', 'changed: meanwhile\n', 'yaml');
+    await dialog.getByRole('button', { name: `Restore revision ${oldest}` }).click();
+    await page.getByRole('status').getByText(/changed since its history was opened/).waitFor();
+    expect((await apiGet(url, 'hist/diff')).body.toString()).toBe('changed: meanwhile\n');
+  });
+
+  it('browses keys as folders with counts and breadcrumbs, while search spans everything', async () => {
+    for (const key of ['tree/a/one', 'tree/a/two', 'tree/b/three', 'tree/top']) await apiPut(url, key, 'x');
+    const page = await open('/');
+    await page.getByRole('button', { name: 'Browse folders' }).click();
+    const folders = page.getByRole('list', { name: 'Folders' });
+    await folders.getByRole('button', { name: /^tree\// }).click();
+    await page.getByRole('navigation', { name: 'Folder' }).getByText('tree', { exact: true }).waitFor();
+    await folders.getByRole('button', { name: 'a/ 2 keys' }).waitFor();
+    await folders.getByRole('button', { name: 'b/ 1 key' }).waitFor();
+    await keyButton(page, 'tree/top').waitFor();
+    expect(await keyButton(page, 'tree/a/one').count()).toBe(0);
+    await folders.getByRole('button', { name: 'a/ 2 keys' }).click();
+    await keyButton(page, 'tree/a/one').waitFor();
+    await page.getByRole('searchbox', { name: 'Search keys' }).fill('three');
+    await keyButton(page, 'tree/b/three').waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Show the flat list' }).waitFor(); // the choice is a cookie
+  });
+
+  it('works from the keyboard: / searches, n opens a new key, Ctrl+S saves, Esc closes and focus returns', async () => {
+    const page = await open('/');
+    await page.locator('body').press('/');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('search-input');
+    await page.locator('body').click({ position: { x: 5, y: 400 } });
+    await page.keyboard.press('n');
+    await page.getByRole('dialog').getByRole('heading', { name: 'New Key' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('key-input');
+    await page.keyboard.type('kbd/key');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('typed only');
+    await page.keyboard.press('Control+s');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect((await apiGet(url, 'kbd/key')).body.toString()).toBe('typed only');
+    await keyButton(page, 'kbd/key').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('kbd/key');
+  });
+});
+
+const ZK_FIXTURES = join(import.meta.dirname, '..', '..', '..', 'client', 'test', 'fixtures', 'zk');
+const PASSPHRASE = 'cross-compat-key-16';
+
+describe.skipIf(!RUN_BROWSER_TESTS)('zero-knowledge values in the browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let watched: WatchedPage;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+    for (const client of ['go', 'python', 'typescript', 'rust']) {
+      await apiPut(server.url, `zk/${client}`, readFileSync(join(ZK_FIXTURES, `${client}_encrypted.bin`), 'utf8'));
+    }
+  });
+  afterAll(async () => {
+    await watched?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('opens what the Go, Python, TypeScript and Rust clients encrypted, edits it, and sends neither passphrase nor plaintext', async () => {
+    watched = await openPage(browser);
+    const { page } = watched;
+    const sent: string[] = [];
+    page.on('request', (req) => sent.push(`${req.method()} ${req.url()}\n${JSON.stringify(req.headers())}\n${req.postData() ?? ''}`));
+    await page.goto(`${server.url}/?search=zk/`);
+    const dialog = page.getByRole('dialog');
+    const plaintexts: string[] = [];
+    for (const client of ['go', 'python', 'typescript', 'rust']) {
+      const plain = readFileSync(join(ZK_FIXTURES, `${client}_plaintext.txt`), 'utf8');
+      plaintexts.push(plain);
+      await page.getByRole('button', { name: `zk/${client}`, exact: true }).click();
+      await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
+      if (client === 'go') {
+        await page.getByLabel('Passphrase').fill('not-the-passphrase-at-all');
+        await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+        await dialog.getByText('Cannot open it').waitFor();
+        await page.getByLabel('Passphrase').fill(PASSPHRASE);
+        await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+      }
+      // once opened in this page, the next value opens without asking again
+      await dialog.getByLabel('Decrypted value').getByText(plain, { exact: true }).waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    await page.getByRole('button', { name: 'zk/rust', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Edit decrypted value' }).click();
+    await dialog.getByRole('heading', { name: 'Edit Key' }).waitFor();
+    const value = page.getByLabel('Value', { exact: true });
+    expect(await value.inputValue()).toBe(plaintexts[3]);
+    const edited = 'edited in the browser: 🔐 new secret value';
+    await value.fill(edited);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const stored = (await apiGet(server.url, 'zk/rust')).body.toString();
+    expect(stored.startsWith('$ZK$')).toBe(true);
+    const { ZkCrypto } = await import('@stash/client');
+    expect(new TextDecoder().decode(await new ZkCrypto(PASSPHRASE).decrypt(stored))).toBe(edited);
+    // no request of the page carried the passphrase or any plaintext, in its URL, headers or body
+    const forbidden = [PASSPHRASE, 'not-the-passphrase-at-all', edited, ...plaintexts];
+    for (const secret of forbidden) {
+      for (const variant of [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2)]) {
+        expect(sent.filter((r) => r.includes(variant))).toEqual([]);
+      }
+    }
+    expect(sent.some((r) => r.startsWith('PUT ') && r.includes('%24ZK%24'))).toBe(true);
+
+    // forget: the decrypted value leaves the page
+    await page.getByRole('button', { name: 'zk/go', exact: true }).click();
+    await dialog.getByLabel('Decrypted value').waitFor();
+    await dialog.getByRole('button', { name: 'Forget passphrase' }).click();
+    await dialog.getByLabel('Passphrase').waitFor();
+    expect(await dialog.getByLabel('Decrypted value').count()).toBe(0);
+    expect(unexpected(watched.problems)).toEqual([]);
+  });
+});
+
+const AUTH = join(import.meta.dirname, '..', 'fixtures', 'auth-web.yml');
+
+describe.skipIf(!RUN_BROWSER_TESTS)('live updates: permissions, authors and a server restart', () => {
+  let browser: Browser;
+  const servers: TestServer[] = [];
+  const cleanups: (() => void)[] = [];
+  const pages: WatchedPage[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.close();
+    await browser?.close();
+    for (const s of servers) await s.close();
+    for (const c of cleanups) c();
+  });
+
+  it('follows only what the user may read, with who changed it', async () => {
+    const server = await startTestServer(['--auth.file', AUTH]);
+    servers.push(server);
+    const watched = await openPage(browser);
+    pages.push(watched);
+    const { page } = watched;
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('alice-pw');
+    await page.getByRole('button', { name: 'Login' }).click();
+    await page.locator('#live-status.is-live').waitFor();
+    const admin = { 'x-auth-token': 'web-admin-token' };
+    await apiPut(server.url, 'ops/hidden', 'not for alice', 'text', admin);
+    await apiPut(server.url, 'app/visible', 'for alice', 'text', admin);
+    await page.getByRole('button', { name: 'app/visible', exact: true }).waitFor({ timeout: 1000 });
+    await page.locator('.live-badge').getByText('created by token:web-****').waitFor();
+    expect(await page.getByText('ops/hidden').count()).toBe(0);
+    expect(unexpected(watched.problems)).toEqual([]);
+  });
+
+  it('reconnects after the server restarts and gets the change it missed meanwhile', async () => {
+    const dir = makeTempDir('stash-restart-');
+    const db = join(dir, 'stash.db');
+    const first = await startTestServer(['--db', db]);
+    const port = new URL(first.url).port;
+    const watched = await openPage(browser);
+    pages.push(watched);
+    const { page } = watched;
+    await page.goto(`${first.url}/`);
+    await page.locator('#live-status.is-live').waitFor();
+    await first.close(); // the server goes away (the database file stays)
+    await page.locator('#live-status:not(.is-live)').waitFor();
+    const second = await startTestServer(['--db', db, '--server.address', `127.0.0.1:${port}`]);
+    servers.push(second);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // written before the page is back: it arrives by Last-Event-ID replay, not live
+    await apiPut(second.url, 'restart/missed', 'while you were away');
+    await page.getByRole('button', { name: 'restart/missed', exact: true }).waitFor({ timeout: 10_000 });
+    await page.locator('#live-status.is-live').waitFor();
+    expect(unexpected(watched.problems).filter((p) => !p.includes('ERR_CONNECTION_REFUSED') && !p.includes('EventSource'))).toEqual([]);
+  });
+});
