@@ -106,7 +106,15 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
       plugins: [
         ...(auth ? [auth.routes] : []),
         ...(audit?.plugins ?? []),
-        createWebRoutes({ service, access: auth?.access ?? OPEN_ACCESS, log, baseUrl, pageSize: config.server.pageSize, assets }),
+        createWebRoutes({
+          service,
+          access: auth?.access ?? OPEN_ACCESS,
+          log,
+          baseUrl,
+          pageSize: config.server.pageSize,
+          assets,
+          audit: audit ? (filter, limit, offset) => audit.log.query(filter, limit, offset).then((r) => r.page) : undefined,
+        }),
       ],
     },
     {

@@ -104,10 +104,10 @@ export class AuditLog {
   }
 
   /** Entries matching `filter`, newest first; `limit` <= 0 or above the query limit means the query limit. */
-  async query(filter: AuditFilter, limit: number): Promise<{ page: AuditPage; limit: number }> {
+  async query(filter: AuditFilter, limit: number, offset = 0): Promise<{ page: AuditPage; limit: number }> {
     const effective = limit <= 0 || limit > this.queryLimit ? this.queryLimit : limit;
     await this.flush();
-    return { page: await this.store.query(filter, effective), limit: effective };
+    return { page: await this.store.query(filter, effective, Math.max(0, offset)), limit: effective };
   }
 
   /** Stop the timers and write what the last requests left; call before the store closes. */

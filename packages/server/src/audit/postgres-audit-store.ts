@@ -31,7 +31,7 @@ export class PostgresAuditStore implements AuditStore {
     await this.sql`INSERT INTO audit_log ${this.sql(rows)}`;
   }
 
-  async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
+  async query(filter: AuditFilter, limit: number, offset = 0): Promise<AuditPage> {
     const where: string[] = [];
     const params: Array<string | Date | number> = [];
     const add = (condition: string, value: string | Date | number): void => {
@@ -52,9 +52,10 @@ export class PostgresAuditStore implements AuditStore {
     if (filter.to) add(`timestamp < date_trunc('second', ?::timestamptz) + interval '1 second'`, filter.to);
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, counted] = await Promise.all([
-      this.sql.unsafe(`SELECT ${COLUMNS} FROM audit_log ${clause} ORDER BY timestamp DESC, id DESC LIMIT $${params.length + 1}`, [
+      this.sql.unsafe(`SELECT ${COLUMNS} FROM audit_log ${clause} ORDER BY timestamp DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
         ...params,
         limit,
+        offset,
       ]),
       this.sql.unsafe(`SELECT COUNT(*) AS n FROM audit_log ${clause}`, params),
     ]);

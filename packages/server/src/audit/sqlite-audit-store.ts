@@ -50,7 +50,7 @@ export class SqliteAuditStore implements AuditStore {
     return Promise.resolve();
   }
 
-  query(filter: AuditFilter, limit: number): Promise<AuditPage> {
+  query(filter: AuditFilter, limit: number, offset = 0): Promise<AuditPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (condition: string, ...values: unknown[]): void => {
@@ -76,8 +76,8 @@ export class SqliteAuditStore implements AuditStore {
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const read = this.db.transaction(() => {
       const rows = this.db
-        .prepare(`SELECT ${COLUMNS} FROM audit_log ${clause} ORDER BY timestamp DESC, id DESC LIMIT ?`)
-        .all(...params, limit) as AuditRow[];
+        .prepare(`SELECT ${COLUMNS} FROM audit_log ${clause} ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?`)
+        .all(...params, limit, offset) as AuditRow[];
       const total = this.db.prepare(`SELECT COUNT(*) FROM audit_log ${clause}`).pluck().get(...params) as number;
       return { entries: rows.map(toAuditEntry), total };
     });

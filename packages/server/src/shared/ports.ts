@@ -1,5 +1,6 @@
 import type { HistoryEntryResponse } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditFilter, AuditPage } from './audit-records.js';
 
 // Ports the HTTP edges (the KV API, the web UI) consume and the features provide.
 
@@ -17,3 +18,6 @@ export type LoginPage = (
   message?: string,
   username?: string,
 ) => Promise<unknown> | unknown;
+
+/** The audit log as the web UI reads it (`--audit.enabled`): newest first, `limit` after `offset`. */
+export type AuditReader = (filter: AuditFilter, limit: number, offset: number) => Promise<AuditPage>;

@@ -2,6 +2,7 @@ import { isZkValue, normalizeKey } from '@stash/client/core';
 import { ConflictError, ValidationError } from '../domain/errors.js';
 import { assertValidKey, type KeyValue } from '../domain/kv-service.js';
 import { plainError } from '../shared/replies.js';
+import { mayAudit } from './audit-handlers.js';
 import { conflictNow, formAgain, routeKey, submitted, submittedModel, toNanos, updateCondition, valueOf } from './edit-form.js';
 import { sendHtml } from './respond.js';
 import { keyForm, type KeyFormModel } from './templates/key-form.js';
@@ -33,6 +34,7 @@ export async function viewKey(w: WebRequest, rawKey: string): Promise<void> {
       createdAt: kv.createdAt,
       updatedAt: kv.updatedAt,
       canWrite: w.viewer.principal.canWrite(key),
+      auditLink: w.deps.audit !== undefined && mayAudit(w),
     }));
   } catch (error) {
     sendWebError(w, error);

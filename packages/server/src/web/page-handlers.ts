@@ -1,6 +1,7 @@
 import { isHttps } from '../shared/request-info.js';
 import { html } from './html.js';
 import { BROWSE_MODES, nextInCycle, PREFERENCE_COOKIES, preferenceCookie, SECRETS_FILTERS, SORT_MODES, THEMES, VIEW_MODES, type Preferences } from './preferences.js';
+import { mayAudit } from './audit-handlers.js';
 import { sendHtml } from './respond.js';
 import { mainPage } from './templates/layout.js';
 import { browseToggle, filterButton, sortButton, viewToggle } from './templates/toolbar.js';
@@ -18,6 +19,7 @@ export async function indexPage(w: WebRequest): Promise<void> {
     prefs,
     user: viewer.name,
     canCreate: viewer.principal.canWriteSomewhere(),
+    auditLink: deps.audit !== undefined && mayAudit(w),
     search: field(w, 'search'),
     table: await renderKeysTable(w),
   });

@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { KvService } from '../domain/kv-service.js';
 import type { Logger } from '../logger.js';
 import type { AccessControl, WebViewer } from '../shared/access.js';
+import type { AuditReader } from '../shared/ports.js';
 import { plainError } from '../shared/replies.js';
 import { folderOfKeys, pageOfKeys, type KeyListCache } from './key-list.js';
 import type { Preferences } from './preferences.js';
@@ -23,6 +24,8 @@ export interface WebDeps {
   assets: StaticAssets;
   /** the sorted key lists between requests */
   lists: KeyListCache;
+  /** the audit log, with --audit.enabled */
+  audit?: AuditReader | undefined;
 }
 
 /** One UI request, with who makes it, their preferences and their form fields. */

@@ -5,6 +5,7 @@ import '../shared/request-fields.js';
 import { formFields } from '../shared/request-info.js';
 import { cleanPath, decodePathPart, splitUrl } from '../shared/route-path.js';
 import { editKey, createKey, deleteKey, newKey, updateKey, viewKey } from './key-handlers.js';
+import { auditView } from './audit-handlers.js';
 import { compareKey, mergeKey } from './conflict-handlers.js';
 import { keyDiff, keyHistory, keyRevision, restoreKey } from './history-handlers.js';
 import { indexPage, keysPartial, toggleTheme, togglePreference } from './page-handlers.js';
@@ -126,6 +127,20 @@ export function createWebRoutes(options: Omit<WebDeps, 'lists'>): (app: FastifyI
         if (w) await dispatch(w, path.slice(5));
       },
     });
+    if (deps.audit) {
+      // `GET /web/audit` is the original's partial route; this page renders whole, so both answer it
+      for (const url of ['/audit', '/web/audit']) {
+        app.route({
+          method: ALL_METHODS,
+          url,
+          handler: async (req, reply) => {
+            if (!isGet(req.method)) return methodNotAllowed(reply, 'GET, HEAD');
+            const w = await admit(req, reply, splitUrl(req.url).query);
+            if (w) await auditView(w);
+          },
+        });
+      }
+    }
     app.route({
       method: ALL_METHODS,
       url: '/static/*',

@@ -35,7 +35,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startTestServer(['--auth.file', AUTH, '--secrets.key', 'a11y-secrets-key-16b']);
+    server = await startTestServer(['--auth.file', AUTH, '--secrets.key', 'a11y-secrets-key-16b', '--audit.enabled']);
     await apiPut(server.url, 'app/config', '{"a": [1, 2], "b": "text"}', 'json', ADMIN);
     await apiPut(server.url, 'app/config', '{"a": [1, 2, 3]}', 'json', ADMIN);
     await apiPut(server.url, 'app/secrets/token', 'pw', 'text', ADMIN);
@@ -48,7 +48,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
   });
 
   for (const scheme of ['light', 'dark'] as const) {
-    it(`finds no serious or critical violation on the login, list, cards, view, edit, history, diff, zero-knowledge and folder views (${scheme})`, async () => {
+    it(`finds no serious or critical violation on the login, list, cards, view, edit, history, diff, zero-knowledge, folder and audit views (${scheme})`, async () => {
       const watched = await openPage(browser, { colorScheme: scheme });
       const { page } = watched;
       const found: Record<string, string[]> = {};
@@ -92,6 +92,17 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByRole('button', { name: 'Browse folders' }).click();
         await page.getByRole('list', { name: 'Folders' }).waitFor();
         found['folders'] = await seriousViolations(page);
+        // the audit log, filtered through its form as a person would
+        await page.getByRole('link', { name: 'Audit log' }).click();
+        await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+        await page.getByLabel('Key or prefix').fill('app/*');
+        await page.getByLabel('Action').selectOption('create');
+        await page.getByRole('button', { name: 'Filter' }).click();
+        await page.getByText(/^\d+ entr(y|ies), newest first$/).waitFor();
+        expect(new URL(page.url()).searchParams.get('action')).toBe('create');
+        expect(await page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
+        for (const action of await page.locator('table.audit tbody td:nth-child(2)').allTextContents()) expect(action).toBe('create');
+        found['audit'] = await seriousViolations(page);
       } finally {
         await watched.close();
       }
@@ -106,6 +117,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         diff: [],
         'zero-knowledge view': [],
         folders: [],
+        audit: [],
       });
     });
   }

@@ -113,3 +113,47 @@ describe('web UI routes beyond the original', () => {
     }
   });
 });
+
+describe('the audit view', () => {
+  let server: TestServer;
+  let url: string;
+  const auth = new URL('../fixtures/auth-web.yml', import.meta.url).pathname;
+  const ADMIN = { 'x-auth-token': 'web-admin-token' };
+  beforeAll(async () => {
+    server = await startTestServer(['--auth.file', auth, '--audit.enabled', '--server.page-size', '3']);
+    url = server.url;
+    for (let i = 0; i < 4; i++) await apiPut(url, `au/k${i}`, 'v', 'text', ADMIN);
+    await apiGet(url, 'au/k1', ADMIN);
+    await apiGet(url, 'ops/none', ADMIN); // not found
+    await fetch(`${url}/kv/au/k2`); // anonymous: denied
+  });
+  afterAll(() => server?.close());
+
+  it('is for admins only, filters by key prefix, action and result, newest first, and pages', async () => {
+    const { loginCookie } = await import('../auth/login-helpers.js');
+    const admin = await loginCookie(url, 'admin', 'admin-pw');
+    const reader = await loginCookie(url, 'reader', 'reader-pw');
+    expect((await get(`${url}/audit`, { cookie: reader, 'hx-request': '' })).status).toBe(403);
+    expect((await get(`${url}/audit`, { 'hx-request': '' })).status).toBe(303);
+    const all = await get(`${url}/audit`, { cookie: admin, 'hx-request': '' });
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('7 entries, newest first');
+    expect(all.text).toContain('Page 1 of 3');
+    const created = await get(`${url}/audit?key=au/*&action=create`, { cookie: admin });
+    expect(created.text).toContain('4 entries');
+    const times = [...created.text.matchAll(/<time datetime="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(times).toEqual([...times].sort().reverse());
+    const denied = await get(`${url}/audit?result=denied`, { cookie: admin });
+    expect(denied.text).toContain('1 entry');
+    expect(denied.text).toContain('au/k2');
+    expect(denied.text).toContain('anonymous');
+    const page2 = await get(`${url}/audit?key=au/*&page=2`, { cookie: admin });
+    expect(page2.text).toContain('Page 2 of 2');
+    const bad = await get(`${url}/audit?from=yesterday`, { cookie: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('From and To must be dates');
+    // a key's view links to its entries, for admins
+    expect((await get(`${url}/web/keys/view/au%2Fk1`, { cookie: admin })).text).toContain('href="/audit?key=au%2Fk1"');
+    expect((await get(`${url}/web/keys/view/au%2Fk1`, { cookie: reader })).text).not.toContain('/audit?key=');
+  });
+});

@@ -25,6 +25,8 @@ export interface KeyViewModel {
   canWrite: boolean;
   /** the stored `$ZK$` text, for the page to open with a passphrase */
   zkValue?: string | undefined;
+  /** link to this key's audit entries (audit on, and the viewer may see it) */
+  auditLink?: boolean | undefined;
 }
 
 /** The value block: highlighted per format, base64 for binary, a note when too big to colour. */
@@ -63,7 +65,7 @@ ${m.zkValue === undefined ? '' : zkBox(m)}
 <dl class="meta-list"><div><dt>Size</dt><dd>${formatSize(m.size)}</dd></div><div><dt>Revision</dt><dd>${m.revision}</dd></div><div><dt>Updated</dt><dd>${timeTag(m.updatedAt)}</dd></div><div><dt>Created</dt><dd>${timeTag(m.createdAt)}</dd></div></dl>
 </div>
 <div class="modal-footer">
-<button type="button" class="btn" hx-get="${keyPath(m.base, 'history', m.key)}" hx-target="#modal-content">${icon('history')}History</button>
+<button type="button" class="btn" hx-get="${keyPath(m.base, 'history', m.key)}" hx-target="#modal-content">${icon('history')}History</button>${m.auditLink ? html`<a class="btn" href="${m.base}/audit?${new URLSearchParams({ key: m.key }).toString()}">Audit log</a>` : ''}
 <span class="spacer"></span>
 <button type="button" class="btn" data-close-modal>Close</button>
 ${m.canWrite && !m.zkEncrypted ? html`<button type="button" class="btn btn-primary" hx-get="${keyPath(m.base, 'edit', m.key)}" hx-target="#modal-content">Edit</button>` : ''}

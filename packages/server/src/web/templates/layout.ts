@@ -54,6 +54,8 @@ export interface MainPageModel {
   /** signed-in user name, '' when auth is off */
   user: string;
   canCreate: boolean;
+  /** a link to the audit log (audit on, the viewer may see it) */
+  auditLink?: boolean | undefined;
   search: string;
   table: Html;
 }
@@ -85,6 +87,7 @@ ${model.canCreate ? html`<button type="button" id="new-key" class="btn btn-prima
 ${browseToggle(base, prefs.browse)}
 ${viewToggle(base, prefs.viewMode)}
 ${themeToggle(base, prefs.theme)}
+${model.auditLink ? html`<a class="btn" href="${base}/audit">Audit log</a>` : ''}
 ${userMenu(base, model.user)}
 </div>
 </div>
