@@ -11,6 +11,7 @@ import { keyDiff, keyHistory, keyRevision, restoreKey } from './history-handlers
 import { indexPage, keysPartial, toggleTheme, togglePreference } from './page-handlers.js';
 import { KeyListCache } from './key-list.js';
 import { readPreferences } from './preferences.js';
+import { applyImport, exportKeys, importDialog, previewImport } from './transfer-handlers.js';
 import { sendHtml } from './respond.js';
 import { serveAsset } from './serve-asset.js';
 import { loginPage } from './templates/login.js';
@@ -50,6 +51,10 @@ async function dispatch(w: WebRequest, rest: string): Promise<void> {
     if (method !== 'POST') return methodNotAllowed(reply, 'POST');
     return TOGGLES[rest as keyof typeof TOGGLES](w);
   }
+  if (rest === 'export') return isGet(method) ? exportKeys(w) : methodNotAllowed(reply, 'GET, HEAD');
+  if (rest === 'import') return isGet(method) ? importDialog(w) : methodNotAllowed(reply, 'GET, HEAD');
+  if (rest === 'import/preview') return method === 'POST' ? previewImport(w) : methodNotAllowed(reply, 'POST');
+  if (rest === 'import/apply') return method === 'POST' ? applyImport(w) : methodNotAllowed(reply, 'POST');
   if (rest === 'keys') {
     if (isGet(method)) return keysPartial(w);
     if (method === 'POST') return createKey(w);

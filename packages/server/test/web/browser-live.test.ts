@@ -165,6 +165,39 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('kbd/key');
   });
+
+  it('copies a key and its value with one click, and imports a .env file into a folder after a preview', async () => {
+    await apiPut(url, 'copy/me', '{"copied": true}', 'json');
+    const page = await open('/?search=copy/me');
+    await pages.at(-1)?.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+    await keyButton(page, 'copy/me').click();
+    await page.getByRole('button', { name: 'Copy value' }).click();
+    await page.getByRole('status').getByText('Copied value').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('{"copied": true}');
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('copy/me');
+    await page.keyboard.press('Escape');
+
+    await apiPut(url, 'imp/PORT', '1');
+    await page.getByRole('searchbox').fill('');
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByRole('dialog').getByRole('heading', { name: 'Import keys' }).waitFor();
+    await page.getByLabel('File (.env or a JSON export)').setInputFiles({ name: 'svc.env', mimeType: 'text/plain', buffer: Buffer.from('PORT=2\nHOST=example\n') });
+    await page.getByText('Read: svc.env').waitFor();
+    await page.getByLabel('Into prefix').fill('imp');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('dialog').getByText('1 to create, 1 to update, 0 left alone').waitFor();
+    expect((await apiGet(url, 'imp/HOST')).status).toBe(404);
+    await page.getByRole('button', { name: 'Apply 2 changes' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await page.getByRole('status').getByText('Imported: 1 created, 1 updated, 0 left alone').waitFor();
+    expect((await apiGet(url, 'imp/PORT')).body.toString()).toBe('2');
+    expect((await apiGet(url, 'imp/HOST')).body.toString()).toBe('example');
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'JSON' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('stash.json');
+  });
 });
 
 const ZK_FIXTURES = join(import.meta.dirname, '..', '..', '..', 'client', 'test', 'fixtures', 'zk');
@@ -209,7 +242,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('zero-knowledge values in the browser', () =
         await dialog.getByRole('button', { name: 'Open', exact: true }).click();
       }
       // once opened in this page, the next value opens without asking again
-      await dialog.getByLabel('Decrypted value').getByText(plain, { exact: true }).waitFor({ timeout: 20_000 });
+      await dialog.getByLabel('Decrypted value', { exact: true }).getByText(plain, { exact: true }).waitFor({ timeout: 20_000 });
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
     }
@@ -238,10 +271,10 @@ describe.skipIf(!RUN_BROWSER_TESTS)('zero-knowledge values in the browser', () =
 
     // forget: the decrypted value leaves the page
     await page.getByRole('button', { name: 'zk/go', exact: true }).click();
-    await dialog.getByLabel('Decrypted value').waitFor();
+    await dialog.getByLabel('Decrypted value', { exact: true }).waitFor();
     await dialog.getByRole('button', { name: 'Forget passphrase' }).click();
     await dialog.getByLabel('Passphrase').waitFor();
-    expect(await dialog.getByLabel('Decrypted value').count()).toBe(0);
+    expect(await dialog.getByLabel('Decrypted value', { exact: true }).count()).toBe(0);
     expect(unexpected(watched.problems)).toEqual([]);
   });
 });

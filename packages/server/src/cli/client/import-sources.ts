@@ -2,10 +2,9 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { normalizeKey, type BatchItem } from '@stash/client';
-import { ImportFileError } from './import-source.js';
+import { ImportFileError, parseEnvText } from '../../shared/transfer-formats.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.\-/]*$/;
 const VAL_SUFFIX = '.val';
 
 /** `.env`, `.env.production`, `prod.env`: files read as KEY=VALUE lines. */
@@ -14,49 +13,9 @@ export function isEnvFileName(path: string): boolean {
   return name === '.env' || name.startsWith('.env.') || name.endsWith('.env');
 }
 
-/**
- * Items of a `.env` file: `KEY=VALUE` lines, `export ` prefixes, `#` comments (whole-line, or after
- * whitespace in unquoted values), single quotes literal, double quotes with `\n \t \" \\` escapes;
- * quoted values may span lines. Keys are kept as written; duplicates are an error, not a silent override.
- * @throws ImportFileError naming the file and line
- */
+/** Items of a `.env` file (see parseEnvText). @throws ImportFileError naming the file and line */
 export async function readEnvFile(path: string): Promise<BatchItem[]> {
-  const text = decode(await readSource(path), path);
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const items: BatchItem[] = [];
-  const seen = new Map<string, number>();
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = (lines[i] ?? '').trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new ImportFileError(`${path}:${lineNo}: expected KEY=VALUE`);
-    const key = m[1] ?? '';
-    if (!ENV_NAME.test(key)) throw new ImportFileError(`${path}:${lineNo}: invalid key "${key}"`);
-    let rest = m[2] ?? '';
-    const quote = rest[0];
-    let value: string;
-    if (quote === '"' || quote === "'") {
-      // a quoted value runs to its closing quote, possibly on a later line
-      let body = rest.slice(1);
-      let end = closingQuote(body, quote);
-      while (end < 0 && i + 1 < lines.length) {
-        body += `\n${lines[++i] ?? ''}`;
-        end = closingQuote(body, quote);
-      }
-      if (end < 0) throw new ImportFileError(`${path}:${lineNo}: unterminated ${quote} quote for "${key}"`);
-      rest = body.slice(end + 1).trim();
-      if (rest !== '' && !rest.startsWith('#')) throw new ImportFileError(`${path}:${lineNo}: unexpected text after the quoted value of "${key}"`);
-      value = quote === '"' ? unescapeDouble(body.slice(0, end)) : body.slice(0, end);
-    } else {
-      value = rest.replace(/\s+#.*$/, '').trim();
-    }
-    const earlier = seen.get(key);
-    if (earlier !== undefined) throw new ImportFileError(`${path}:${lineNo}: duplicate key "${key}" (first on line ${earlier})`);
-    seen.set(key, lineNo);
-    items.push({ key, value, format: 'text' });
-  }
-  return items;
+  return parseEnvText(decode(await readSource(path), path), path);
 }
 
 /**
@@ -110,17 +69,4 @@ function decode(bytes: Buffer, path: string): string {
   } catch {
     throw new ImportFileError(`${path}: not valid UTF-8 text`);
   }
-}
-
-function closingQuote(body: string, quote: string): number {
-  for (let i = 0; i < body.length; i++) {
-    if (quote === '"' && body[i] === '\\') i++;
-    else if (body[i] === quote) return i;
-  }
-  return -1;
-}
-
-function unescapeDouble(body: string): string {
-  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' };
-  return body.replace(/\\(.)/g, (all, c: string) => map[c] ?? all);
 }

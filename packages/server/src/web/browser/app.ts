@@ -4,3 +4,4 @@ import './page.js';
 import './live.js';
 import './shortcuts.js';
 import './zk-ui.js';
+import './transfer.js';

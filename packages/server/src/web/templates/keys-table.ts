@@ -3,6 +3,7 @@ import type { FolderPage, KeyListPage, KeyRow } from '../key-list.js';
 import type { ViewMode } from '../preferences.js';
 import { formatBadge, formatSize, keyBadges, keyPath, timeTag } from './display.js';
 import { icon } from './icons.js';
+import { exportLinks } from './transfer.js';
 
 export interface KeysTableModel {
   base: string;
@@ -104,7 +105,7 @@ export function keysTable(model: KeysTableModel): Html {
     const body = list.rows.length === 0 ? '' : model.viewMode === 'cards' ? cardsView(base, list.rows) : tableView(base, list.rows);
     const n = list.total;
     const count = `${tree.folders.length} ${tree.folders.length === 1 ? 'folder' : 'folders'}, ${n} ${n === 1 ? 'key' : 'keys'} here`;
-    return html`<div class="list-head"><p class="key-count" id="key-count">${count}</p></div>
+    return html`<div class="list-head"><p class="key-count" id="key-count">${count}</p>${exportLinks(base, { folder: tree.folder }, model.canCreate)}</div>
 ${folderHead(base, tree)}
 ${tree.folders.length === 0 && n === 0 ? emptyState(model) : body}
 ${pagination(base, list, '', tree.folder)}
@@ -112,7 +113,7 @@ ${pagination(base, list, '', tree.folder)}
   }
   const body =
     list.rows.length === 0 ? emptyState(model) : model.viewMode === 'cards' ? cardsView(base, list.rows) : tableView(base, list.rows);
-  return html`<div class="list-head"><p class="key-count" id="key-count">${countLine(model)}</p></div>
+  return html`<div class="list-head"><p class="key-count" id="key-count">${countLine(model)}</p>${list.total > 0 || model.canCreate ? exportLinks(base, { search: model.search }, model.canCreate) : ''}</div>
 ${body}
 ${pagination(base, list, model.search)}
 <input type="hidden" id="current-page" name="page" value="${list.page}">`;
