@@ -148,6 +148,6 @@ export function formatHelp(usage: string, specs: readonly OptionSpec[]): string 
     lines.push(`  ${flag.padEnd(34)} ${s.description}${def}${env}`);
   }
   lines.push('\nHelp Options:\n  -h, --help                         Show this help message\n');
-  lines.push('Available commands:\n  server   run the stash server\n  restore  restore keys from a git revision\n  get, set, rm, ls, history, rollback, export, import, watch   client commands (stash help client)');
+  lines.push('Available commands:\n  server   run the stash server\n  restore  restore keys from a git revision\n  get, set, rm, ls, history, rollback, export, import, watch   client commands (stash help client)\n  help, completion   every command and its flags (stash help); shell completion (stash completion bash|zsh|fish)');
   return lines.join('\n');
 }

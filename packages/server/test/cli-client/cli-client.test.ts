@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { freePort } from '../helpers/spawned-server.js';
 import { buildOnce, runCli } from './run-cli.js';
 
 // each spawn costs a Node start-up, so values are checked through the service where the spawn adds nothing
@@ -103,10 +104,11 @@ describe('stash client commands', () => {
     expect(res.stderr).toMatch(/unknown flag --bogus/);
   });
 
-  it('unreachable server exits 5', async () => {
-    const down = await runCli(['get', 'k'], { env: { STASH_URL: 'http://127.0.0.1:1' } });
-    expect(down.code).toBe(5);
-    expect(down.stderr).toMatch(/stash get: GET http:\/\/127\.0\.0\.1:1\/kv\/k/);
+  it('an unreachable server exits 6', async () => {
+    const port = await freePort(); // nobody listens there: connection refused
+    const down = await runCli(['get', 'k'], { env: { STASH_URL: `http://127.0.0.1:${port}` } });
+    expect(down.code).toBe(6);
+    expect(down.stderr).toContain(`stash get: GET http://127.0.0.1:${port}/kv/k`);
   });
 });
 

@@ -95,12 +95,14 @@ describe('stash CLI flags and environment (built bin)', () => {
     expect(err).toContain('Usage:');
   });
 
-  it('rejects an unknown flag or command with a go-flags message and exit 1', async () => {
+  it('rejects an unknown flag with a go-flags message and exit 1, an unknown command with exit 2', async () => {
     expect(await run(['server', '--nope'])).toMatchObject({ code: 1, err: "unknown flag `nope'\n" });
     expect(await run(['server', '-x'])).toMatchObject({ code: 1, err: "unknown flag `x'\n" });
+    // a typo of a known flag gets the go-flags line and then the flag meant
+    expect(await run(['server', '--db.snyc=full'])).toMatchObject({ code: 1, err: "unknown flag `db.snyc'\nDid you mean `--db.sync`?\n" });
     const cmd = await run(['serve']);
-    expect(cmd.code).toBe(1);
-    expect(cmd.err).toContain('Unknown command `serve');
+    expect(cmd.code).toBe(2); // the original exits 1; usage errors are 2 in this CLI (docs/cli.md)
+    expect(cmd.err).toContain("Unknown command `serve'. Did you mean `server`?");
     const missing = await run(['server', '--db']);
     expect(missing).toMatchObject({ code: 1, err: "expected argument for flag `--db'\n" });
     const option = await run(['server', '--server.base-url', '--dbg']);

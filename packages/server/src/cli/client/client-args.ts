@@ -1,24 +1,47 @@
+import { FORMATS } from '@stash/client/core';
+import { didYouMean } from '../suggest.js';
 import { UsageError } from './exit-codes.js';
 
-export type ClientFlag = 'url' | 'token' | 'zk-key' | 'format' | 'json' | 'to' | 'limit' | 'if-revision' | 'help';
+export type ClientFlag =
+  | 'url'
+  | 'token'
+  | 'zk-key'
+  | 'format'
+  | 'json'
+  | 'to'
+  | 'limit'
+  | 'if-revision'
+  | 'from'
+  | 'prefix'
+  | 'yes'
+  | 'dry-run'
+  | 'help';
 
 export interface FlagSpec {
   takesValue: boolean;
   /** environment variable used when the flag is absent */
   env?: string;
   help: string;
+  /** what the value is, in help (`--url URL`) */
+  value?: string;
+  /** the values it takes, for help and shell completion */
+  choices?: readonly string[];
 }
 
 /** Flags the client commands understand; each command lists the ones it accepts. */
 export const CLIENT_FLAGS: Readonly<Record<ClientFlag, FlagSpec>> = {
-  url: { takesValue: true, env: 'STASH_URL', help: 'server URL (default http://127.0.0.1:8080)' },
-  token: { takesValue: true, env: 'STASH_TOKEN', help: 'API token (Authorization: Bearer)' },
-  'zk-key': { takesValue: true, env: 'STASH_ZK_KEY', help: 'zero-knowledge passphrase (>= 16 bytes)' },
-  format: { takesValue: true, help: 'value format: text json yaml xml toml ini hcl shell' },
-  json: { takesValue: false, help: 'print JSON instead of a table' },
-  to: { takesValue: true, help: 'revision to roll back to' },
-  limit: { takesValue: true, help: 'most history entries to show' },
-  'if-revision': { takesValue: true, help: 'only if the key is at this revision (0 = only if absent); else exit 4' },
+  url: { takesValue: true, value: 'URL', env: 'STASH_URL', help: 'server URL (default http://127.0.0.1:8080)' },
+  token: { takesValue: true, value: 'TOKEN', env: 'STASH_TOKEN', help: 'API token (Authorization: Bearer)' },
+  'zk-key': { takesValue: true, value: 'PASSPHRASE', env: 'STASH_ZK_KEY', help: 'zero-knowledge passphrase (>= 16 bytes)' },
+  format: { takesValue: true, value: 'FORMAT', choices: FORMATS, help: `value format: ${FORMATS.join(' ')}` },
+  json: { takesValue: false, help: 'print JSON instead of a table or message' },
+  to: { takesValue: true, value: 'REVISION', help: 'revision to roll back to' },
+  limit: { takesValue: true, value: 'N', help: 'most history entries to show' },
+  'if-revision': { takesValue: true, value: 'N', help: 'only if the key is at this revision (0 = only if absent); else exit 4' },
+  from: { takesValue: true, value: 'PEER', choices: ['consul', 'etcd', 'vault'], help: 'the file is `consul kv export`, `etcdctl get -w json` or `vault kv get -format=json` output' },
+  prefix: { takesValue: true, value: 'PREFIX', help: 'put every imported key under PREFIX/' },
+  yes: { takesValue: false, help: 'apply without asking (on a terminal, import asks first)' },
+  'dry-run': { takesValue: false, help: 'show what would be created, updated or left alone; write nothing' },
   help: { takesValue: false, help: 'show help' },
 };
 
@@ -56,7 +79,11 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
     const eq = arg.indexOf('=');
     const raw = arg.startsWith('--') ? arg.slice(2, eq === -1 ? undefined : eq) : arg.slice(1);
     const name = SHORT[raw] ?? raw;
-    if (!isFlag(name)) throw new UsageError(`unknown flag ${arg.split('=')[0] ?? arg}`);
+    if (!isFlag(name)) {
+      const typed = arg.split('=')[0] ?? arg;
+      const hint = typed.startsWith('--') ? didYouMean(raw, Object.keys(CLIENT_FLAGS), (n) => `--${n}`) : '';
+      throw new UsageError(`unknown flag ${typed}.${hint}`.replace(/\.$/, ''));
+    }
     if (!CLIENT_FLAGS[name].takesValue) {
       if (eq !== -1) throw new UsageError(`flag --${name} takes no value`);
       flags[name] = true;
@@ -79,4 +106,9 @@ export function flagOrEnv(args: ClientArgs, name: ClientFlag, env: NodeJS.Proces
   const spec = CLIENT_FLAGS[name];
   const fromEnv = spec.env === undefined ? undefined : env[spec.env];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
+/** A flag as one command documents it: its own help text and choices where it has them. */
+export function flagSpecFor(overrides: Partial<Record<ClientFlag, Partial<FlagSpec>>> | undefined, flag: ClientFlag): FlagSpec {
+  return { ...CLIENT_FLAGS[flag], ...overrides?.[flag] };
 }

@@ -1,5 +1,5 @@
 import type { Client } from '@stash/client';
-import type { ClientArgs, ClientFlag } from './client-args.js';
+import type { ClientArgs, ClientFlag, FlagSpec } from './client-args.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIo } from './terminal.js';
 
@@ -19,6 +19,10 @@ export interface ClientCommand {
   summary: string;
   /** flags accepted on top of --url, --token, --zk-key and --help */
   flags: readonly ClientFlag[];
+  /** a flag's help (and choices) where this command uses it differently from CLIENT_FLAGS */
+  flagHelp?: Partial<Record<ClientFlag, Partial<FlagSpec>>>;
+  /** what the positional arguments are, for shell completion: keys (from `stash ls`), files or nothing */
+  completes?: 'keys' | 'files';
   /** resolves to the exit code; thrown errors are mapped by exitCodeFor() */
   run(ctx: CommandContext): Promise<number>;
 }

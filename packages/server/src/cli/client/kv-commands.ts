@@ -21,8 +21,9 @@ const timestamp = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/
 
 export const getCommand: ClientCommand = {
   usage: 'get KEY',
-  summary: 'print the value of a key (raw bytes)',
+  summary: 'print the value of a key: the exact bytes when piped; on a terminal a final newline is added if missing',
   flags: [],
+  completes: 'keys',
   async run(ctx) {
     const [key = ''] = positionals(ctx, 1, 1, 'KEY');
     const value = await ctx.client().getBytes(key);
@@ -34,9 +35,10 @@ export const getCommand: ClientCommand = {
 };
 
 export const setCommand: ClientCommand = {
-  usage: 'set KEY [VALUE|-] [--format F] [--if-revision N]',
+  usage: 'set KEY [VALUE|-] [--format F] [--if-revision N] [--json]',
   summary: 'create or update a key; the value comes from stdin when it is "-" or omitted',
-  flags: ['format', 'if-revision'],
+  flags: ['format', 'if-revision', 'json'],
+  completes: 'keys',
   async run(ctx) {
     const [key = '', value] = positionals(ctx, 1, 2, 'KEY');
     const format = formatFlag(ctx) ?? 'text';
@@ -49,6 +51,7 @@ export const setCommand: ClientCommand = {
     }
     const ifRevision = revisionFlag(ctx.args.flags['if-revision'], 'if-revision');
     const result = await ctx.client().set(key, body, ifRevision === undefined ? { format } : { format, ifRevision });
+    if (ctx.args.flags.json === true) ctx.io.out(`${JSON.stringify({ key, revision: result.revision, created: result.created })}\n`);
     const revision = result.revision > 0 ? ` (revision ${result.revision})` : '';
     ctx.io.err(`${result.created ? 'created' : 'updated'} ${key}${revision}\n`);
     return EXIT.ok;
@@ -56,13 +59,15 @@ export const setCommand: ClientCommand = {
 };
 
 export const rmCommand: ClientCommand = {
-  usage: 'rm KEY [--if-revision N]',
+  usage: 'rm KEY [--if-revision N] [--json]',
   summary: 'delete a key',
-  flags: ['if-revision'],
+  flags: ['if-revision', 'json'],
+  completes: 'keys',
   async run(ctx) {
     const [key = ''] = positionals(ctx, 1, 1, 'KEY');
     const ifRevision = revisionFlag(ctx.args.flags['if-revision'], 'if-revision');
     await ctx.client().delete(key, ifRevision === undefined ? {} : { ifRevision });
+    if (ctx.args.flags.json === true) ctx.io.out(`${JSON.stringify({ key, deleted: true })}\n`);
     ctx.io.err(`deleted ${key}\n`);
     return EXIT.ok;
   },
@@ -83,8 +88,9 @@ function keyInfoJson(info: KeyInfo): Record<string, unknown> {
 
 export const lsCommand: ClientCommand = {
   usage: 'ls [PREFIX] [--json]',
-  summary: 'list keys (aligned table on a terminal, tab-separated when piped)',
+  summary: 'list keys: an aligned table with a header on a terminal, tab-separated rows without a header when piped',
   flags: ['json'],
+  completes: 'keys',
   async run(ctx) {
     const [prefix = ''] = positionals(ctx, 0, 1, 'PREFIX');
     const keys = await ctx.client().list(prefix);
@@ -100,15 +106,16 @@ export const lsCommand: ClientCommand = {
       timestamp(k.updatedAt),
       k.revision === undefined ? '-' : String(k.revision),
     ]);
-    ctx.io.out(formatTable(['KEY', 'SIZE', 'FORMAT', 'FLAGS', 'UPDATED', 'REVISION'], rows, ctx.io.stdoutIsTTY));
+    ctx.io.out(formatTable(['KEY', 'SIZE', 'FORMAT', 'FLAGS', 'UPDATED', 'REVISION'], rows, ctx.io.stdoutIsTTY, { color: ctx.io.stdoutColor }));
     return EXIT.ok;
   },
 };
 
 export const historyCommand: ClientCommand = {
   usage: 'history KEY [--limit N] [--json]',
-  summary: 'versions of a key, newest first',
+  summary: 'versions of a key, newest first (table on a terminal, tab-separated when piped)',
   flags: ['json', 'limit'],
+  completes: 'keys',
   async run(ctx) {
     const [key = ''] = positionals(ctx, 1, 1, 'KEY');
     const limit = revisionFlag(ctx.args.flags.limit, 'limit');
@@ -136,15 +143,16 @@ export const historyCommand: ClientCommand = {
       String(e.value.length),
       e.author,
     ]);
-    ctx.io.out(formatTable(['REVISION', 'TIMESTAMP', 'OPERATION', 'FORMAT', 'SIZE', 'AUTHOR'], rows, ctx.io.stdoutIsTTY));
+    ctx.io.out(formatTable(['REVISION', 'TIMESTAMP', 'OPERATION', 'FORMAT', 'SIZE', 'AUTHOR'], rows, ctx.io.stdoutIsTTY, { color: ctx.io.stdoutColor }));
     return EXIT.ok;
   },
 };
 
 export const rollbackCommand: ClientCommand = {
-  usage: 'rollback KEY --to REVISION',
+  usage: 'rollback KEY --to REVISION [--json]',
   summary: 'write the value a key had at REVISION again (fails if the key changes meanwhile)',
-  flags: ['to'],
+  flags: ['to', 'json'],
+  completes: 'keys',
   async run(ctx) {
     const [key = ''] = positionals(ctx, 1, 1, 'KEY');
     const to = revisionFlag(ctx.args.flags.to, 'to');
@@ -166,6 +174,7 @@ export const rollbackCommand: ClientCommand = {
     }
     const condition = current === undefined ? { ifAbsent: true } : { ifRevision: current };
     const result = await client.set(key, value, { format: target.format, ...condition });
+    if (ctx.args.flags.json === true) ctx.io.out(`${JSON.stringify({ key, rolled_back_to: to, revision: result.revision })}\n`);
     ctx.io.err(`rolled back ${key} to revision ${to} (new revision ${result.revision})\n`);
     return EXIT.ok;
   },

@@ -49,6 +49,7 @@ export const watchCommand: ClientCommand = {
   usage: 'watch [KEY|PREFIX/*] [--json]',
   summary: 'print one line per change (all keys without an argument) until interrupted; resumes after reconnects',
   flags: ['json'],
+  completes: 'keys',
   run(ctx) {
     const interrupted = new AbortController();
     const stop = (): void => interrupted.abort();
