@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // HTTP benchmark of the built stash server next to a bare node:http server, in one run.
-// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--rounds 3] [--cases get,list,put] [--pg postgres://...] [--out file.md]
+// Usage: node bench/http-bench.mjs [--duration 10] [--connections 32] [--rounds 3] [--cases get,list,put] [--pg postgres://...]
+//        [--engines sqlite,postgres,postgres+cache] [--startup no] [--out file.md]
+// An engine named `<engine>+cache` runs the server with --cache.enabled.
 // Build first (`npm run build`); see bench/README.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     cases: { type: 'string', default: 'get,get-rotate,list,list-rotate,list-writes,put' },
     rounds: { type: 'string', default: '3' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    startup: { type: 'string', default: 'yes' },
   },
 });
 const CASES = new Set(args.cases.split(','));
@@ -54,11 +58,11 @@ async function rssMb(pid) {
 }
 
 /** Spawn the built bin and time spawn -> first `pong`. */
-async function startStash(db, port) {
+async function startStash(db, port, extra = []) {
   const started = performance.now();
   const proc = spawn(
     process.execPath,
-    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0'],
+    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0', ...extra],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -183,11 +187,11 @@ function cases(engine) {
 
 async function runEngine(label, db, bareUrl) {
   const port = await freePort();
-  const server = await startStash(db, port);
+  const server = await startStash(db, port, label.endsWith('+cache') ? ['--cache.enabled'] : []);
   const rows = [];
   try {
     await seed(server.url);
-    for (const c of cases(label).filter((x) => CASES.has(x.id))) {
+    for (const c of cases(label.replace('+cache', '')).filter((x) => CASES.has(x.id))) {
       const ours = [];
       const bare = [];
       // every engine alternates with bare rounds of its own: the machine drifts between runs
@@ -259,15 +263,22 @@ async function main() {
     return startups3(engine, describePopulation(population), () => db);
   }
   try {
-    // cold starts on fresh files, then starts on a populated file
-    startups.push(await startups3('sqlite', 'empty (fresh file each start)', (i) => join(dir, `start-${i}.db`)));
-    startups.push(await populatedStartups('sqlite', join(dir, 'populated.db')));
-    const sqlite = await runEngine('sqlite', join(dir, 'bench.db'), bare.url);
-    runs.push(sqlite);
-    if (args.pg) {
-      startups.push(await withPgDatabase(args.pg, (db) => startups3('postgres', 'empty (schema created by the first start)', () => db)));
-      startups.push(await withPgDatabase(args.pg, (db) => populatedStartups('postgres', db)));
-      runs.push(await withPgDatabase(args.pg, (db) => runEngine('postgres', db, bare.url)));
+    const engines = args.engines.split(',').filter((e) => args.pg || !e.startsWith('postgres'));
+    if (args.startup !== 'no') {
+      // cold starts on fresh files, then starts on a populated file
+      startups.push(await startups3('sqlite', 'empty (fresh file each start)', (i) => join(dir, `start-${i}.db`)));
+      startups.push(await populatedStartups('sqlite', join(dir, 'populated.db')));
+      if (args.pg) {
+        startups.push(await withPgDatabase(args.pg, (db) => startups3('postgres', 'empty (schema created by the first start)', () => db)));
+        startups.push(await withPgDatabase(args.pg, (db) => populatedStartups('postgres', db)));
+      }
+    }
+    for (const engine of engines) {
+      runs.push(
+        engine.startsWith('postgres')
+          ? await withPgDatabase(args.pg, (db) => runEngine(engine, db, bare.url))
+          : await runEngine(engine, join(dir, `bench-${engine}.db`), bare.url),
+      );
     }
   } finally {
     await stop(bare.proc);

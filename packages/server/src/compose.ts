@@ -55,6 +55,7 @@ export async function startStashServer(config: ServerConfig, options: ComposeOpt
   // the read cache sits outermost, so a hit never reaches the store or its latency histogram
   const cache = config.cache.enabled ? new CachedStore(metered, { maxKeys: config.cache.maxKeys, metrics }) : undefined;
   const kvStore = cache ?? metered;
+  if (cache) metrics.stalenessNow = () => cache.stalenessSeconds();
   const vault =
     config.secrets.key === ''
       ? undefined

@@ -1,10 +1,18 @@
-/** Minimal leveled logger in the original's line style: `2006/01/02 15:04:05 [INFO] message`. */
+/**
+ * Minimal leveled logger. `text` is the original's line style, `2006/01/02 15:04:05 [INFO] message`;
+ * `json` (this project) writes one object a line, `{"time","level","msg","request_id"?}`.
+ */
 export interface Logger {
   debug(message: string, requestId?: string): void;
   info(message: string, requestId?: string): void;
   warn(message: string, requestId?: string): void;
   error(message: string, requestId?: string): void;
+  /** true when debug lines are written, so callers can skip building them */
+  readonly debugEnabled?: boolean;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 let stampSecond = -1;
@@ -40,12 +48,27 @@ function batchedStdout(): (line: string) => void {
   };
 }
 
-export function createLogger(options: { debug?: boolean; write?: (line: string) => void } = {}): Logger {
+type LineFormatter = (level: string, message: string, requestId?: string) => string;
+
+const textLine: LineFormatter = (level, message, requestId) =>
+  `${stamp()} [${level}] ${message}${requestId ? ` (request ${requestId})` : ''}\n`;
+
+/** Field names of Go's slog JSON handler (time in RFC 3339 with milliseconds, UTC), plus request_id. */
+const jsonLine: LineFormatter = (level, message, requestId) =>
+  `{"time":"${new Date().toISOString()}","level":"${level}","msg":${JSON.stringify(message)}${
+    requestId ? `,"request_id":${JSON.stringify(requestId)}` : ''
+  }}\n`;
+
+export function createLogger(
+  options: { debug?: boolean; format?: LogFormat; write?: (line: string) => void } = {},
+): Logger {
   const write = options.write ?? batchedStdout();
+  const line = options.format === 'json' ? jsonLine : textLine;
   const emit = (level: string, message: string, requestId?: string): void => {
-    write(`${stamp()} [${level}] ${message}${requestId ? ` (request ${requestId})` : ''}\n`);
+    write(line(level, message, requestId));
   };
   return {
+    debugEnabled: options.debug === true,
     debug: (m, id) => {
       if (options.debug) emit('DEBUG', m, id);
     },

@@ -110,7 +110,7 @@ async function record(deps: AuditHookDeps, req: FastifyRequest, reply: FastifyRe
     }
     deps.audit.record({ ...base, action, key: target.key, valueSize });
   } catch (error) {
-    deps.log.error(`audit: could not record ${req.method} request: ${String(error)}`);
+    deps.log.error(`audit: could not record ${req.method} request: ${String(error)}`, req.id);
   }
 }
 

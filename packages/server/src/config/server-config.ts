@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { LOG_FORMATS, type LogFormat } from '../logger.js';
 import { FlagError, type OptionValues } from './flag-parser.js';
 
 /** Everything `stash server` needs, typed and validated; built once by the composition root. */
@@ -6,6 +7,7 @@ export interface ServerConfig {
   db: string;
   dbSync: 'full' | 'normal';
   debug: boolean;
+  logFormat: LogFormat;
   server: {
     address: string;
     readTimeoutMs: number;
@@ -55,6 +57,14 @@ export function normalizeTrustedProxies(entries: readonly string[]): string[] {
   });
 }
 
+/** `--log.format`: the original's text lines, or JSON lines (this project). */
+export function parseLogFormat(v: OptionValues): LogFormat {
+  const format = str(v, 'log.format') || 'text';
+  const known = LOG_FORMATS.find((f) => f === format);
+  if (known === undefined) throw new FlagError(`invalid --log.format "${format}": expected ${LOG_FORMATS.join(' or ')}`);
+  return known;
+}
+
 export function buildServerConfig(v: OptionValues): ServerConfig {
   const sync = str(v, 'db.sync');
   if (sync !== 'full' && sync !== 'normal') throw new FlagError(`invalid --db.sync "${sync}": expected full or normal`);
@@ -68,6 +78,7 @@ export function buildServerConfig(v: OptionValues): ServerConfig {
     db: str(v, 'db'),
     dbSync: sync,
     debug: bool(v, 'dbg'),
+    logFormat: parseLogFormat(v),
     server: {
       address: str(v, 'server.address'),
       readTimeoutMs: timeout(v, 'server.read-timeout'),

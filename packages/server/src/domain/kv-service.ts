@@ -83,6 +83,11 @@ export class KvService {
     this.publisher = options.publisher;
   }
 
+  /** Reads wait for the database (other servers write to it too): no value is held without a fence. */
+  get readsWait(): boolean {
+    return this.store.fence !== undefined;
+  }
+
   get secretsEnabled(): boolean {
     return this.vault !== undefined;
   }
@@ -95,10 +100,25 @@ export class KvService {
     return isSecretKey(key) ? undefined : this.store.peek?.(key);
   }
 
+  /**
+   * A held copy for a serializable read: it may trail other servers' writes by the staleness
+   * bound the metrics report (`stash_read_staleness_seconds`); undefined means "ask get()".
+   */
+  peekStale(key: string): KeyRecord | undefined {
+    return isSecretKey(key) ? undefined : (this.store.peekStale?.(key) ?? this.store.peek?.(key));
+  }
+
+  /** The stored record of a non-secret key (undefined when absent); the fast path's read on a shared database. */
+  getRecord(key: string): Promise<KeyRecord | undefined> {
+    return isSecretKey(key) ? Promise.resolve(undefined) : this.store.get(key);
+  }
+
   /** Current value (decrypted for secrets), or the value as of `revision`. */
   async get(key: string, revision?: number): Promise<KeyValue> {
     const secret = isSecretKey(key);
     if (secret) this.requireVault();
+    // a revision not written yet has no value "as of" it: answering the current one would change later
+    if (revision !== undefined && revision > (await this.store.currentRevision())) throw new NotFoundError();
     const record = revision === undefined ? await this.store.get(key) : await this.store.getAt(key, revision);
     if (!record) throw new NotFoundError();
     if (!secret) return { ...record, secret }; // the hot path: nothing to decrypt

@@ -5,6 +5,12 @@ import type { ChangeEntry, Store } from '../storage/store.js';
 /** Something that keeps copies of values and must forget changed keys (the read cache). */
 export interface KeyInvalidator {
   invalidate(keys: readonly string[]): void;
+  /** forget everything: changes were skipped (the log was pruned before they were read) */
+  invalidateAll?(): void;
+  /** every change up to `revision` has been passed to invalidate() */
+  applied?(revision: number): void;
+  /** a read of the change log that started at `at` (ms) found nothing more to deliver */
+  caughtUp?(at: number): void;
 }
 
 /** Receives committed changes, always in revision order, each revision exactly once. */
@@ -57,6 +63,7 @@ export class ChangeBus implements ChangePublisher {
   async start(): Promise<void> {
     this.last = await this.store.currentRevision();
     this.wanted = Math.max(this.wanted, this.last);
+    this.invalidator?.applied?.(this.last);
   }
 
   /** The newest revision handed to listeners. */
@@ -141,20 +148,25 @@ export class ChangeBus implements ChangePublisher {
 
   private async readLog(): Promise<void> {
     while (!this.stopped && this.last < this.wanted) {
+      const startedAt = Date.now();
       const page = await this.store.changesSince(this.last, this.pageSize);
       if (this.stopped) return;
       if (page.length > 0) this.deliver(page);
       if (page.length < this.pageSize) {
         // everything visible is delivered; a larger hint was a catch-up request or not yet visible
         this.wanted = this.last;
+        this.invalidator?.caughtUp?.(startedAt);
         return;
       }
     }
   }
 
   private deliver(entries: readonly ChangeEntry[]): void {
+    const gap = (entries[0]?.revision ?? this.last + 1) !== this.last + 1;
     this.last = entries.at(-1)?.revision ?? this.last;
-    this.invalidator?.invalidate(entries.map((e) => e.key));
+    if (gap && this.invalidator?.invalidateAll) this.invalidator.invalidateAll();
+    else this.invalidator?.invalidate(entries.map((e) => e.key));
+    this.invalidator?.applied?.(this.last);
     for (const listener of this.listeners) {
       try {
         listener(entries);

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import type { ChangePublisher } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
+import { boundedConnectionOptions } from '../storage/pg-connection-options.js';
 import type { ChangeEntry } from '../storage/store.js';
 import type { ChangeBus } from './change-bus.js';
 
@@ -30,7 +31,14 @@ export interface PgNotifyBridge {
  */
 export async function startPgNotifyBridge(options: PgNotifyBridgeOptions): Promise<PgNotifyBridge> {
   const { bus, log } = options;
-  const sql = postgres(options.url, { max: 1, onnotice: () => undefined });
+  // bounded like the store's pool: a restarted database is listened to again within about a
+  // second (the driver re-runs LISTEN and onlisten on every reconnect), a silent one cuts NOTIFY
+  const sql = postgres(options.url, {
+    max: 1,
+    onnotice: () => undefined,
+    ...boundedConnectionOptions(),
+    connection: { application_name: 'stash-listen' },
+  });
   let closed = false;
   try {
     // onlisten runs on every (re)connect of the listening connection: catch up on what was missed

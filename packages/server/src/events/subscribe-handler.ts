@@ -5,6 +5,9 @@ import type { StreamHandler } from '../shared/ports.js';
 import { decodePathPart, splitUrl } from '../shared/route-path.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../storage/store.js';
+import { classifyStorageError } from '../storage/storage-errors.js';
+import { JSON_CONTENT_TYPE } from '../shared/replies.js';
+import { goJson } from '../shared/wire-format.js';
 import type { SseHub } from './sse-hub.js';
 import { SseSubscriber } from './sse-subscriber.js';
 import { parseResumeRevision, parseStreamFilter } from './sse-wire.js';
@@ -60,6 +63,12 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       let after = from;
       while (sub.isOpen && after < current) {
         const page = await store.changesSince(after, pageSize);
+        // a prune raises this floor before its entries vanish, so read after the page: while a
+        // slow reader held the replay back, the log may have been pruned past `after` (a gap)
+        if (after < (await store.oldestRetainedRevision()) - 1) {
+          sub.reset(current);
+          break;
+        }
         for (const entry of page) {
           if (!sub.isOpen) return;
           await sub.replay(entry);
@@ -113,9 +122,13 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       res.flushHeaders();
       await start(sub, from, current, oldest);
     } catch (error) {
-      log.warn(`change stream on ${decoded}: ${String(error)}`);
+      log.warn(`change stream on ${decoded}: ${String(error)}`, req.id);
       if (res.headersSent) {
         sub.destroy(); // the client reconnects and resumes from its last event
+      } else if (classifyStorageError(error) === 'unavailable') {
+        // the database is down or silent: the same answer as every other route, so clients retry
+        res.writeHead(503, { 'content-type': JSON_CONTENT_TYPE, 'retry-after': '1' });
+        res.end(goJson({ error: 'database unavailable' }));
       } else {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('Internal Server Error\n');

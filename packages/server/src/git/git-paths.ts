@@ -14,6 +14,11 @@ export class UnsafeKeyError extends Error {
   }
 }
 
+// NAME_MAX and PATH_MAX (less the NUL): git cannot check out a longer name, and one such file in
+// the branch would make every later checkout of the work tree fail (each commit logged as failed)
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = process.platform === 'darwin' ? 1023 : 4095;
+
 // control characters would need quoting everywhere git prints paths, and no real key has them
 const hasControl = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
@@ -36,6 +41,10 @@ export function keyToPath(key: string): string {
   const path = `${key}${VAL_SUFFIX}`;
   const normalized = posix.normalize(path);
   if (normalized !== path || normalized.startsWith('../')) throw new UnsafeKeyError(key, 'path escapes the repository');
+  if (path.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
+    throw new UnsafeKeyError(key, `a path segment is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw new UnsafeKeyError(key, `path longer than ${MAX_PATH_BYTES} bytes`);
   return path;
 }
 

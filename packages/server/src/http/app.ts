@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KvService } from '../domain/kv-service.js';
@@ -11,9 +12,11 @@ import { answerClientError, sendFrameworkError } from './error-response.js';
 import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
 import { ListCache } from './list-cache.js';
 import { registerMetricsRoute } from './metrics-route.js';
+import { registerOpenApiRoute } from './openapi-route.js';
 import { createFastRead, type FastRead } from './fast-read.js';
 import { GuardChain } from './guard-chain.js';
 import { guardHook } from './request-guards.js';
+import { accessLogHook } from './access-log.js';
 
 export interface AppOptions {
   version: string;
@@ -73,17 +76,28 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   const access = deps.access ?? OPEN_ACCESS;
   const chain = new GuardChain({ ...options, metrics: deps.metrics });
   let fastRead: FastRead | undefined;
+  // connections that have not sent a request yet (a browser's preconnect, a client pool's spare):
+  // Node's closeIdleConnections leaves them open, so they would hold a graceful shutdown until the cut
+  const unused = new Set<Socket>();
   const app = Fastify({
     // our own server, so the fast read path sees requests before fastify does; maxHeaderSize is
     // Go's DefaultMaxHeaderBytes: the request line counts, and keys have no length limit (compat 4.1)
     serverFactory: (handler) => {
-      const server = createServer({ maxHeaderSize: 1 << 20 }, (req: IncomingMessage, res: ServerResponse) => {
+      // Node enforces headersTimeout/requestTimeout only at this interval (30 s by default), so a
+      // half-sent request held its connection up to 35 s under the 5 s read timeout
+      const connectionsCheckingInterval = Math.min(1000, Math.max(100, options.readTimeoutMs / 4));
+      const server = createServer({ maxHeaderSize: 1 << 20, connectionsCheckingInterval }, (req: IncomingMessage, res: ServerResponse) => {
+        unused.delete(req.socket);
         if (req.url?.charCodeAt(0) !== 0x2f && !originForm(req, res)) return;
-        if (fastRead === undefined || !fastRead(req, res)) handler(req, res);
+        if (fastRead === undefined || !fastRead(req, res, handler)) handler(req, res);
       });
       server.keepAliveTimeout = options.idleTimeoutMs;
       server.requestTimeout = options.writeTimeoutMs;
       server.headersTimeout = options.readTimeoutMs;
+      server.on('connection', (socket: Socket) => {
+        unused.add(socket);
+        socket.once('close', () => unused.delete(socket));
+      });
       return server;
     },
     logger: false,
@@ -113,6 +127,7 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   app.addHook('onRequest', guardHook(chain));
   app.addHook('preClose', (done) => {
     fastRead?.disable();
+    for (const socket of unused) socket.destroy();
     done();
   });
   app.addHook('onClose', (_app, done) => {
@@ -149,7 +164,10 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     history: deps.history,
   });
   if (deps.metrics) registerMetricsRoute(app, deps.metrics, options.metricsToken ?? '');
+  registerOpenApiRoute(app, base);
   for (const plugin of deps.plugins ?? []) plugin(app);
-  if (options.fastReads !== false) fastRead = createFastRead({ chain, service: deps.service, access, baseUrl: base });
+  // with --dbg every request is logged; the fast read path answers outside fastify's hooks
+  if (deps.log.debugEnabled === true) app.addHook('onResponse', accessLogHook(deps.log));
+  if (options.fastReads !== false && deps.log.debugEnabled !== true) fastRead = createFastRead({ chain, service: deps.service, access, baseUrl: base });
   return app;
 }

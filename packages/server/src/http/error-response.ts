@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { JSON_CONTENT_TYPE, sendJsonError } from '../shared/replies.js';
 import { goJson } from '../shared/wire-format.js';
 
-const APP_INFO_HEADERS = ['author', 'app-name', 'app-version'] as const;
+const APP_INFO_HEADERS = ['app-name', 'app-version'] as const;
 
 /**
  * Errors fastify raises around a handler. A body over the limit is 413 with an empty body and

@@ -111,7 +111,8 @@ export class GuardChain {
   private inFlight = 0;
 
   constructor(private readonly options: GuardOptions) {
-    this.appHeaders = ['author', 'umputun', 'app-name', 'stash', 'app-version', options.version];
+    // the original also sends `Author` with its author's name; this server was not written by him (extensions.md 1)
+    this.appHeaders = ['app-name', 'stash', 'app-version', options.version];
     this.realIp = new RealIpResolver(options.trustedProxies);
     this.limiter = new RateLimiter(options.requestsPerSec);
     this.limitHeader = options.requestsPerSec.toFixed(2);

@@ -1,6 +1,7 @@
 import { normalizeKey } from '@stash/client/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidKey, isValidKey, requireKey } from '../domain/kv-service.js';
+import { ValidationError } from '../domain/errors.js';
 import type { KeyRecord } from '../storage/store.js';
 import { contentHeaderPairs, revisionHeaderPairs } from './value-headers.js';
 import { authorize, principalOrRefusal, guarded, type KvRouteDeps } from './kv-context.js';
@@ -22,7 +23,8 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
   const key = normalizeKey(rawKey);
   // a readable key whose row is in memory is answered without a single await
   const now = deps.access.authorizeNow(req, 'read', key);
-  if (now?.ok && isValidKey(key) && queryParam(req, 'revision') === undefined) {
+  const consistency = queryParam(req, 'consistency');
+  if (now?.ok && isValidKey(key) && queryParam(req, 'revision') === undefined && consistency === undefined) {
     const held = deps.service.peek(key);
     if (held) return sendValue(req, reply, held);
   }
@@ -30,6 +32,11 @@ export async function getKey(deps: KvRouteDeps, req: FastifyRequest, reply: Fast
   try {
     assertValidKey(key);
     const at = queryParam(req, 'revision');
+    if (consistency !== undefined && consistency !== 'linearizable') {
+      if (consistency !== 'serializable') throw new ValidationError('consistency must be linearizable or serializable');
+      const held = at === undefined ? deps.service.peekStale(key) : undefined;
+      if (held) return sendValue(req, reply, held);
+    }
     sendValue(req, reply, await deps.service.get(key, at === undefined ? undefined : parseNonNegativeInt(at, 'revision parameter')));
   } catch (error) {
     sendError(reply, error, 'failed to get key', deps.log);

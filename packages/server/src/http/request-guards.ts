@@ -39,7 +39,9 @@ export function guardHook(chain: GuardChain): (req: FastifyRequest, reply: Fasti
       chain.timing(req.metricsRoute || 'other', reply.raw.statusCode).observe((performance.now() - started) / 1000);
     });
 
-    reply.header('x-request-id', requestId(headers));
+    // the id every log line of this request carries (app.ts leaves fastify's own ids empty)
+    req.id = requestId(headers);
+    reply.header('x-request-id', req.id);
 
     if (chain.tooLarge(headers)) {
       void reply.code(413).send();

@@ -35,6 +35,14 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  /** the read cache's staleness bound, read at scrape time (set by the composition root) */
+  stalenessNow: () => number = () => 0;
+  readonly readStaleness: Gauge = new Gauge({
+    name: 'stash_read_staleness_seconds',
+    help: 'how far a ?consistency=serializable read may trail writes made by other servers (0 where only this server writes)',
+    registers: [this.registry],
+    collect: (): void => this.readStaleness.set(this.stalenessNow()),
+  });
   /** requests being served now; read at scrape time instead of being set on every request */
   inFlightNow = 0;
   readonly inFlight: Gauge = new Gauge({

@@ -1,6 +1,7 @@
 import type { FastifyReply, HTTPMethods } from 'fastify';
 import { ConflictError, DomainError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { classifyStorageError } from '../storage/storage-errors.js';
 import { goJson } from './wire-format.js';
 
 /** Methods a route answers itself so that it can send 405 with `Allow` as Go's mux does. */
@@ -64,8 +65,9 @@ export function sendJsonError(reply: FastifyReply, status: number, message: stri
 }
 
 /**
- * The one mapping from errors to HTTP answers. Domain errors keep their message;
- * anything else is logged with the request id and answered 500 with `fallback`.
+ * The one mapping from errors to HTTP answers. Domain errors keep their message; an unreachable
+ * database is 503 and a full one 507 (storage-errors.ts); anything else is logged with the
+ * request id and answered 500 with `fallback`.
  */
 export function sendError(reply: FastifyReply, error: unknown, fallback: string, log: Logger): FastifyReply {
   if (error instanceof ConflictError) {
@@ -75,6 +77,16 @@ export function sendError(reply: FastifyReply, error: unknown, fallback: string,
   if (error instanceof DomainError) {
     if (error.code === 'internal') log.error(`${fallback}: ${String(error.cause ?? error)}`, reply.request.id);
     return sendJsonError(reply, STATUS[error.code], error.message);
+  }
+  const storage = classifyStorageError(error);
+  if (storage === 'unavailable') {
+    // the database is down, cut off or silent: say so and let the client retry (no stack, it floods the log)
+    log.warn(`${fallback}: database unavailable: ${String(error)}`, reply.request.id);
+    return sendJsonError(reply.header('retry-after', '1'), 503, 'database unavailable');
+  }
+  if (storage === 'full') {
+    log.error(`${fallback}: storage full: ${String(error)}`, reply.request.id);
+    return sendJsonError(reply, 507, 'insufficient storage');
   }
   log.error(`${fallback}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`, reply.request.id);
   return sendJsonError(reply, 500, fallback);

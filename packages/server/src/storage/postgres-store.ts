@@ -1,7 +1,9 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import { isFormat, type Format } from '@stash/client/core';
 import { migratePostgres } from './postgres-schema.js';
+import { boundedConnectionOptions, PG_IDLE_IN_TRANSACTION_MS } from './pg-connection-options.js';
 import { prefixUpperBound } from './prefix-range.js';
+import { ReadBatcher } from './pg-read-batcher.js';
 import {
   KeyNotFoundError,
   RevisionConflictError,
@@ -18,6 +20,8 @@ import {
 export interface PostgresStoreOptions {
   /** pool size; the original used 25, a modest pool is plenty for one Node process */
   max?: number;
+  /** a read batch unanswered for this long fails with 503 (default 5 s) */
+  readTimeoutMs?: number;
   /** sees every query sent (tests use it to EXPLAIN the store's own statements) */
   debug?: (connection: number, query: string, parameters: unknown[]) => void;
 }
@@ -30,8 +34,8 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 // TIMESTAMP columns hold UTC wall-clock time (as the original writes them): convert explicitly
 // both ways so neither the session nor the Node time zone can shift them.
-const KV_COLUMNS = `key, value, format, created_at AT TIME ZONE 'UTC' AS created_at,
-  updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
+const KV_COLUMNS = `kv.key, kv.value, kv.format, kv.created_at AT TIME ZONE 'UTC' AS created_at,
+  kv.updated_at AT TIME ZONE 'UTC' AS updated_at, kv.revision`;
 const META_COLUMNS = `key, octet_length(value) AS size, format,
   (octet_length(value) > 4 AND substring(value FROM 1 FOR 4) = '\\x245a4b24'::bytea) AS zk,
   created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
@@ -123,8 +127,11 @@ export class PostgresStore implements Store {
   /** the connection pool; the auth and audit adapters build their tables on it */
   readonly sql: Sql;
 
-  private constructor(sql: Sql) {
+  private readonly reads: ReadBatcher;
+
+  private constructor(sql: Sql, readTimeoutMs: number) {
     this.sql = sql;
+    this.reads = new ReadBatcher(sql, { columns: KV_COLUMNS, timeoutMs: readTimeoutMs });
   }
 
   /** Connect, migrate the schema and return the store; the pool is closed again if that fails. */
@@ -132,9 +139,15 @@ export class PostgresStore implements Store {
     const sql = postgres(url, {
       max: options.max ?? 10,
       idle_timeout: 300,
-      connect_timeout: 10, // an unreachable database fails start-up soon, with the driver's reason
+      // an unreachable database fails start-up soon, with the driver's reason; a silent one cuts
+      // the waiting connection, reconnects retry within 0.2 s (pg-connection-options.ts)
+      ...boundedConnectionOptions(),
       onnotice: () => undefined,
-      connection: { TimeZone: 'UTC', application_name: 'stash' },
+      connection: {
+        TimeZone: 'UTC',
+        application_name: 'stash',
+        idle_in_transaction_session_timeout: PG_IDLE_IN_TRANSACTION_MS,
+      },
       ...(options.debug ? { debug: options.debug } : {}),
     });
     try {
@@ -143,12 +156,18 @@ export class PostgresStore implements Store {
       await sql.end({ timeout: 1 });
       throw error;
     }
-    return new PostgresStore(sql);
+    return new PostgresStore(sql, options.readTimeoutMs ?? 5000);
   }
 
+  /** Linearizable: batched with concurrent reads into one query that starts after this call. */
   async get(key: string): Promise<KeyRecord | undefined> {
-    const [row] = await this.sql.unsafe(`SELECT ${KV_COLUMNS} FROM kv WHERE key = $1`, [key]);
+    const row = (await this.reads.read(key)).rows.get(key);
     return row && toRecord(row);
+  }
+
+  /** The database's revision, read by a query that started after this call (shared with concurrent reads). */
+  async fence(): Promise<number> {
+    return (await this.reads.read()).revision;
   }
 
   async list(options: ListOptions = {}): Promise<KeyMeta[]> {
@@ -293,7 +312,7 @@ export class PostgresStore implements Store {
   }
 
   currentRevision(): Promise<number> {
-    return this.meta('revision');
+    return this.fence();
   }
 
   async oldestRetainedRevision(): Promise<number> {

@@ -197,6 +197,9 @@ export class SqliteStore implements Store {
           if (guarded) s.release.run();
           outcomes.push({ ok: true, value: entries });
         } catch (error) {
+          // SQLITE_FULL or an I/O error while spilling the page cache rolls back the whole
+          // transaction (savepoint included): the group fails with that error, not "no such savepoint"
+          if (!this.db.inTransaction) throw error;
           if (guarded) {
             s.rollbackTo.run();
             s.release.run();

@@ -62,6 +62,17 @@ export interface Store {
    * means "ask get()", not "absent". Optional: adapters without an in-memory copy omit it.
    */
   peek?(key: string): KeyRecord | undefined;
+  /**
+   * The database's current revision, read by a query that started after this call. Only for
+   * engines that other processes write to (PostgreSQL): a copy of a row may be served when every
+   * change up to this revision has been applied to it. Engines written by this process alone omit it.
+   */
+  fence?(): Promise<number>;
+  /**
+   * A held copy of the key without waiting for a fence, for reads that accept bounded staleness
+   * (`?consistency=serializable`); undefined means "ask get()". Optional, as peek().
+   */
+  peekStale?(key: string): KeyRecord | undefined;
   /** keys ordered by updated_at descending */
   list(options?: ListOptions): Promise<KeyMeta[]>;
   /** values under a prefix, all read at one revision */
@@ -108,4 +119,9 @@ export class RevisionConflictError extends StoreError {
   ) {
     super(`revision mismatch on ${key}: current ${currentRevision}`);
   }
+}
+
+/** The database did not answer in time or cannot be reached: the request may be retried (503). */
+export class StoreUnavailableError extends StoreError {
+  override readonly name = 'StoreUnavailableError';
 }

@@ -1,7 +1,7 @@
 import type { BatchItem } from '@stash/client';
 import { normalizeKey } from '@stash/client/core';
 import { NotFoundError } from '../domain/errors.js';
-import type { BatchWrite, KeyValue } from '../domain/kv-service.js';
+import { isValidKey, type BatchWrite, type KeyValue } from '../domain/kv-service.js';
 import { plainError } from '../shared/replies.js';
 import { ImportFileError, isEnvName, parseEnvText, parseTransferJson, toEnvText, toTransferItem } from '../shared/transfer-formats.js';
 import { sendHtml } from './respond.js';
@@ -65,7 +65,11 @@ function parseUpload(w: WebRequest): { items: BatchItem[]; prefix: string; name:
   const json = name.toLowerCase().endsWith('.json') || /^\s*\[/.test(content);
   const items = json ? parseTransferJson(content, name || 'the file') : parseEnvText(content, name || 'the file');
   const base = prefix === '' ? '' : `${prefix}/`;
-  return { items: items.map((i) => ({ ...i, key: normalizeKey(`${base}${i.key}`) })), prefix: base, name, content };
+  const named = items.map((i) => ({ ...i, key: normalizeKey(`${base}${i.key}`) }));
+  // the API's batch refuses these too; PostgreSQL cannot even look such a key up
+  const bad = named.find((i) => !isValidKey(i.key));
+  if (bad) throw new ImportFileError(`${name || 'the file'}: key ${JSON.stringify(bad.key)} is empty or holds a NUL character`);
+  return { items: named, prefix: base, name, content };
 }
 
 const bytesOf = (value: string | Uint8Array): Uint8Array => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value);

@@ -9,6 +9,7 @@ import { GuardChain } from '../../src/http/guard-chain.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { createTestDatabase, PG_URL, type TestDatabase } from '../helpers/pg.js';
 import { httpRequest, parseRawResponse, type RawResponse } from './raw-http.js';
 
 const AUTH_FILE = join(import.meta.dirname, '..', 'fixtures', 'auth-acl.yml');
@@ -25,8 +26,9 @@ describe('fast read path: which requests it answers', () => {
     const chain = new GuardChain({ version: 't', bodyLimit: 1024, requestsPerSec: 0, maxConcurrent: 0, trustedProxies: [] });
     fast = createFastRead({ chain, service, access: OPEN_ACCESS, baseUrl: '' });
     // everything the fast path declines lands here, as it would land in fastify
+    const declined = (_req: unknown, res: { writeHead(status: number): { end(body: string): void } }): void => res.writeHead(599).end('declined');
     server = createServer((req, res) => {
-      if (!fast(req, res)) res.writeHead(599).end('declined');
+      if (!fast(req, res, declined)) declined(req, res);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const address = server.address();
@@ -228,4 +230,44 @@ describe('fast read path: raw framing', () => {
     expect(first.headers['content-length']).toBe('5');
     expect(text.endsWith('value')).toBe(true);
   });
+});
+
+describe.skipIf(!PG_URL)('fast read path on PostgreSQL: answers after the batched read', () => {
+  if (!PG_URL) console.warn('skipping the PostgreSQL fast-read checks: STASH_TEST_PG_URL is not set');
+  const dbs: TestDatabase[] = [];
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const db of dbs) await db.drop();
+  });
+
+  async function pgServer(fastReads: boolean, args: string[] = []): Promise<TestServer> {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const server = await startTestServer(['--db', db.url, ...args], { fastReads });
+    servers.push(server);
+    await server.store.apply([
+      { kind: 'put', key: 'cfg/plain', value: Buffer.from('plain'), format: 'text' },
+      { kind: 'put', key: 'cfg/app.json', value: Buffer.from('{"a":1}'), format: 'json' },
+    ]);
+    return server;
+  }
+
+  for (const cache of [false, true]) {
+    it(`answers byte for byte as the full chain ${cache ? 'with' : 'without'} --cache.enabled, and falls back for absent keys`, async () => {
+      const flags = cache ? ['--cache.enabled'] : [];
+      const [fast, full] = [await pgServer(true, flags), await pgServer(false, flags)];
+      // count the fast path's reads: the full chain reads through service.get(), never getRecord()
+      const taken: string[] = [];
+      for (const s of [fast, full]) {
+        const getRecord = s.service.getRecord.bind(s.service);
+        s.service.getRecord = (key) => (taken.push(`${s === fast ? 'fast' : 'full'} ${key}`), getRecord(key));
+      }
+      for (const path of ['/kv/cfg/plain', '/kv/cfg/app.json', '/kv/cfg/missing', '/kv/cfg/plain', '/kv/cfg/missing/']) {
+        const [a, b] = await Promise.all([httpRequest(fast.url, path), httpRequest(full.url, path)]);
+        expect(comparable(a), path).toEqual(comparable(b));
+      }
+      expect(taken).toEqual(['fast cfg/plain', 'fast cfg/app.json', 'fast cfg/missing', 'fast cfg/plain', 'fast cfg/missing']);
+    });
+  }
 });
