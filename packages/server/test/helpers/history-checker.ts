@@ -97,7 +97,7 @@ export function checkHistory(history: readonly Op[], maxViolations = 20): CheckR
   for (const read of reads) {
     const list = perKey.get(read.key) ?? [];
     let observed: Op | undefined;
-    let observedRevision = 0;
+    let observedRevision: number;
     if (succeeded(read)) {
       observed = byValue.get(`${read.key}\u0000${read.value ?? ''}`);
       if (!observed) {
