@@ -14,6 +14,15 @@ const MAIN_JS = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)
  * helpers are still writing do not stop the emit; a missing bin does.
  */
 export async function buildOnce(): Promise<void> {
+  await withBuildLock(async () => {
+    const result = spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, encoding: 'utf8' });
+    if (result.status !== 0) console.warn(`tsc -b reported errors:\n${result.stdout}${result.stderr}`);
+  });
+  if (!existsSync(MAIN_JS)) throw new Error(`build did not produce ${MAIN_JS}`);
+}
+
+/** Run `work` holding the directory lock every build of dist/ and web-assets/ in the tests takes. */
+export async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
   const lock = `${ROOT}.tsc-build.lock`;
   for (let i = 0; ; i++) {
     try {
@@ -25,12 +34,10 @@ export async function buildOnce(): Promise<void> {
     }
   }
   try {
-    const result = spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, encoding: 'utf8' });
-    if (result.status !== 0) console.warn(`tsc -b reported errors:\n${result.stdout}${result.stderr}`);
+    return await work();
   } finally {
     rmdirSync(lock);
   }
-  if (!existsSync(MAIN_JS)) throw new Error(`build did not produce ${MAIN_JS}`);
 }
 
 /** A port nobody listens on right now (the OS picks it). */

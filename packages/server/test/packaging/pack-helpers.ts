@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ROOT, type Spawned } from '../helpers/spawned-server.js';
@@ -36,27 +36,10 @@ export function ok(result: Run, what: string): Run {
   return result;
 }
 
-/**
- * The lock `buildOnce` (helpers/spawned-server.ts) takes around `tsc -b`: `npm pack` runs the
- * packages' prepack scripts, which build into the same dist/ and web-assets/ other test files use.
- */
-export async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
-  const lock = `${ROOT}.tsc-build.lock`;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (i > 600) throw new Error(`build lock ${lock} held for over 60 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmdirSync(lock);
-  }
-}
+// npm pack's prepack scripts build into the same dist/ and web-assets/ other test files use
+import { withBuildLock } from '../helpers/spawned-server.js';
+
+export { withBuildLock };
 
 export interface PackedFile {
   name: string;
