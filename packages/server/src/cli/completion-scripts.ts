@@ -1,4 +1,4 @@
-import type { CompletionCommand, CompletionFlag } from './completion.js';
+import type { CompletionCommand, CompletionFlag } from './completion-model.js';
 
 // The three scripts are generated from one model, so a new command or flag reaches every shell.
 // Key names come from `stash ls PREFIX | cut -f1` (tab-separated when piped), only when

@@ -3,28 +3,8 @@ import { flagSpecFor } from './client/client-args.js';
 import { EXIT } from './client/exit-codes.js';
 import { CLIENT_COMMANDS, COMMON_FLAGS } from './client/run.js';
 import { COMMAND_NAMES, COMMANDS, HELP_TOPICS } from './commands.js';
+import type { CompletionCommand, CompletionFlag } from './completion-model.js';
 import { bashScript, fishScript, zshScript } from './completion-scripts.js';
-
-/** One flag as the completion scripts see it. */
-export interface CompletionFlag {
-  /** without the dashes */
-  name: string;
-  short?: string;
-  takesValue: boolean;
-  /** the values it takes, when it is a fixed list */
-  choices?: readonly string[];
-  /** its value is a path */
-  file?: boolean;
-  help: string;
-}
-
-/** One command: its flags and what its positional arguments are. */
-export interface CompletionCommand {
-  name: string;
-  summary: string;
-  flags: CompletionFlag[];
-  args: { kind: 'keys' } | { kind: 'files' } | { kind: 'none' } | { kind: 'choices'; choices: readonly string[] };
-}
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
