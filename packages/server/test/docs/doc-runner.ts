@@ -2,14 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BIN, ROOT, freePort } from '../helpers/spawned-server.js';
+import { BIN, ROOT, startStashProcess } from '../helpers/spawned-server.js';
 import { slug, type DocBlock } from './doc-blocks.js';
-
-/** The environment of servers and blocks: the caller's, without any STASH_* or DEBUG leaking in. */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const base = Object.entries(process.env).filter(([k]) => !k.startsWith('STASH_') && k !== 'DEBUG');
-  return { ...(Object.fromEntries(base) as Record<string, string>), ...extra };
-}
 
 export interface RunResult {
   /** exit code, or the signal name, or `timeout` */
@@ -73,51 +67,16 @@ export function splitArgs(text: string): string[] {
   return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
-/**
- * Start the built `stash server` in `cwd` (relative paths in flags resolve there) and wait for
- * /ping. Pages run concurrently, so a port taken between freePort() and listen is retried.
- * Readiness is its own `listening on` log line, then /ping.
- */
+/** Start the built `stash server` in `cwd` (relative paths in flags resolve there), answering /ping. */
 export async function startDocServer(cwd: string, db: string, args: readonly string[]): Promise<DocServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(cwd, db, args);
-    } catch (e) {
-      if (attempt === 3 || !(e as Error).message.includes('EADDRINUSE')) throw e;
-    }
-  }
-}
-
-async function startOnce(cwd: string, db: string, args: readonly string[]): Promise<DocServer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const own = args.some((a) => a === '--db' || a.startsWith('--db=') || a === '-d') ? [] : [`--db=${db}`];
-  const argv = [BIN, 'server', ...own, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', ...args];
-  const proc = spawn(process.execPath, argv, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`stash server ${args.join(' ')} exited ${proc.exitCode}:\n${output}`);
-    // its own log line first: a pong alone could come from whoever took the port in between
-    if (output.includes(`listening on 127.0.0.1:${port}`)) {
-      const pong = await fetch(`${url}/ping`).then((r) => r.text(), () => '');
-      if (pong === 'pong') break;
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`stash server ${args.join(' ')} did not answer /ping in 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const namesDb = args.some((a) => a === '--db' || a.startsWith('--db=') || a === '-d');
+  const server = await startStashProcess(namesDb ? undefined : db, args, { cwd, timeoutMs: 15_000 });
   return {
-    url,
-    output: () => output,
+    url: server.url,
+    output: () => `${server.stdout()}${server.stderr()}`,
     close: async () => {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
-      await exited;
+      if (server.proc.exitCode === null) server.proc.kill('SIGTERM');
+      await server.exited;
     },
   };
 }

@@ -24,10 +24,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, buildOnce } from '../helpers/spawned-server.js';
+import { ROOT, buildOnce, cleanEnv } from '../helpers/spawned-server.js';
 import { brokenLinks } from './doc-links.js';
 import { discoverPages, outputMatches, parsePage, slug, where, type DocBlock, type ParsedPage } from './doc-blocks.js';
-import { cleanEnv, compileTsBlocks, makeBinDir, pointAt, run, splitArgs, startDocServer, type CompiledTs, type DocServer, type RunResult } from './doc-runner.js';
+import { compileTsBlocks, makeBinDir, pointAt, run, splitArgs, startDocServer, type CompiledTs, type DocServer, type RunResult } from './doc-runner.js';
 
 const BLOCK_TIMEOUT_MS = 20_000;
 const only = process.env['STASH_DOCS_PAGES']?.split(',').filter((p) => p !== '');

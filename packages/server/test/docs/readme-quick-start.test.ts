@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, buildOnce, freePort } from '../helpers/spawned-server.js';
+import { ROOT, buildOnce, cleanEnv, freePort } from '../helpers/spawned-server.js';
 import { makeTempDir } from '../helpers/test-server.js';
-import { cleanEnv } from './doc-runner.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 let dir = '';

@@ -62,12 +62,15 @@ export interface Spawned {
   exited: Promise<number | string>;
 }
 
-/** Run the built `stash` bin with `args` and an environment without any STASH_* leaking in. */
-export function runStash(args: readonly string[], env: Record<string, string> = {}): Spawned {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('STASH_') && k !== 'DEBUG'),
-  ) as Record<string, string>;
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The caller's environment without any STASH_* or DEBUG leaking in, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const base = Object.entries(process.env).filter(([k]) => !k.startsWith('STASH_') && k !== 'DEBUG');
+  return { ...(Object.fromEntries(base) as Record<string, string>), ...extra };
+}
+
+/** Start `cmd` with a clean environment (plus `env`), collecting its output. */
+export function spawnCollected(cmd: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Spawned {
+  const proc = spawn(cmd, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -78,36 +81,58 @@ export function runStash(args: readonly string[], env: Record<string, string> = 
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Poll `/ping` until the server answers `pong`; fails with the server's output after `timeoutMs`. */
-export async function waitForPing(url: string, server: Spawned, timeoutMs = 10_000): Promise<void> {
+/** Run the built `stash` bin with `args` and an environment without any STASH_* leaking in. */
+export function runStash(args: readonly string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Spawned {
+  return spawnCollected(process.execPath, [BIN, ...args], { ...options, env });
+}
+
+/**
+ * Poll `/ping` until the server answers `pong`; fails with the server's output after `timeoutMs`.
+ * With `ownLine`, pings start only once the server has printed it, so a pong from whoever took
+ * the port in between does not count.
+ */
+export async function waitForPing(url: string, server: Spawned, timeoutMs = 10_000, ownLine?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.proc.exitCode !== null) break;
-    try {
-      const res = await fetch(`${url}/ping`);
-      if ((await res.text()) === 'pong') return;
-    } catch {
-      // not listening yet
+    if (ownLine === undefined || `${server.stdout()}${server.stderr()}`.includes(ownLine)) {
+      try {
+        const res = await fetch(`${url}/ping`);
+        if ((await res.text()) === 'pong') return;
+      } catch {
+        // not listening yet
+      }
     }
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`server at ${url} did not answer /ping\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`);
 }
 
-/** Start `stash server` on a free port with `--db=<db>` and no rate limit, and wait until it answers. */
+/**
+ * Start `stash server` on a free port with `--db=<db>` (none when `db` is undefined: `extra`
+ * names it) and no rate limit, and wait until it answers. Test files run in parallel, so a port
+ * taken between freePort() and listen is tried again with another.
+ */
 export async function startStashProcess(
-  db: string,
+  db: string | undefined,
   extra: readonly string[] = [],
+  options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<Spawned & { url: string; port: number }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const server = runStash([
-    'server',
-    `--db=${db}`,
-    `--server.address=127.0.0.1:${port}`,
-    '--limits.requests-per-sec=0',
-    ...extra,
-  ]);
-  await waitForPing(url, server);
-  return { ...server, url, port };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = runStash(
+      ['server', ...(db === undefined ? [] : [`--db=${db}`]), `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', ...extra],
+      {},
+      options,
+    );
+    try {
+      await waitForPing(url, server, options.timeoutMs, `listening on 127.0.0.1:${port}`);
+      return { ...server, url, port };
+    } catch (e) {
+      if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
+      await server.exited;
+      if (attempt === 3 || !(e as Error).message.includes('EADDRINUSE')) throw e;
+    }
+  }
 }

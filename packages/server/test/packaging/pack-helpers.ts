@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ROOT, type Spawned } from '../helpers/spawned-server.js';
+import { ROOT, cleanEnv, spawnCollected, type Spawned } from '../helpers/spawned-server.js';
 
 export interface Run {
   code: number | null;
@@ -11,12 +11,11 @@ export interface Run {
   ms: number;
 }
 
-/** Run a command to its end (killed after `timeoutMs`), without STASH_* from the test's environment. */
+/** Run a command to its end (killed after `timeoutMs`), without STASH_* or DEBUG from the test's environment. */
 export function run(cmd: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Run> {
   const started = Date.now();
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STASH_'))) as Record<string, string>;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -82,12 +81,5 @@ export function emptyProject(dir: string): void {
 /** Start an installed `stash` (not the repository's bin), its output collected as runStash does. */
 export function spawnInstalled(bin: string, args: readonly string[], cwd: string): Spawned {
   mkdirSync(cwd, { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STASH_') && k !== 'DEBUG')) as Record<string, string>;
-  const proc = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { proc, stdout: () => out, stderr: () => err, exited };
+  return spawnCollected(bin, args, { cwd });
 }
