@@ -3,6 +3,8 @@ import { StoreUnavailableError } from './store.js';
 
 type Row = Record<string, unknown>;
 
+const REVISION_ONLY = `SELECT value AS db_revision FROM stash_meta WHERE name = 'revision'`;
+
 /** What one batched query returns: the database revision and the rows of the keys asked, at one snapshot. */
 export interface ReadSnapshot {
   revision: number;
@@ -46,25 +48,35 @@ export class ReadBatcher {
     return new Promise((resolve, reject) => {
       if (key !== undefined) this.keys.add(key);
       this.waiters.push({ at: Date.now(), resolve, reject });
-      if (!this.inFlight) this.next();
+      this.maybeStart();
     });
   }
 
-  private next(): void {
-    if (this.waiters.length === 0) return;
+  /**
+   * One query at a time: a second one in flight while the first answers (tried) only adds
+   * round trips and makes reads slower on a busy machine.
+   */
+  private maybeStart(): void {
+    if (!this.inFlight && this.waiters.length > 0) this.start();
+  }
+
+  private start(): void {
     const keys = [...this.keys];
     const waiters = this.waiters;
     this.keys = new Set();
     this.waiters = [];
     this.inFlight = true;
     let settled = false;
+    const done = (): void => {
+      settled = true;
+      this.inFlight = false;
+      this.maybeStart();
+    };
     const deadline = (waiters[0] as Waiter).at + this.options.timeoutMs;
     const timer = setTimeout(() => {
-      settled = true;
       const error = new StoreUnavailableError(`database did not answer a read within ${this.options.timeoutMs} ms`);
       for (const w of waiters) w.reject(error);
-      this.inFlight = false; // the stuck query may still answer; the next batch does not wait for it
-      this.next();
+      done(); // the stuck query may still answer; the next batch does not wait for it
     }, Math.max(0, deadline - Date.now()));
     this.query(keys).then(
       (snapshot) => {
@@ -78,20 +90,23 @@ export class ReadBatcher {
     ).finally(() => {
       if (settled) return;
       clearTimeout(timer);
-      this.inFlight = false;
-      this.next();
+      done();
     });
   }
 
   private async query(keys: string[]): Promise<ReadSnapshot> {
-    // the meta row always yields one row, so the revision comes back even when no key matches
-    const rows: Row[] = await this.sql.unsafe(
-      `SELECT m.value AS db_revision, ${this.options.columns}
-       FROM stash_meta m LEFT JOIN kv ON kv.key = ANY($1::text[])
-       WHERE m.name = 'revision'`,
-      [keys],
-      { prepare: true },
-    );
+    // the meta row always yields one row, so the revision comes back even when no key matches;
+    // one key (the common batch at low load) skips the array parameter's encoding and decoding
+    const rows: Row[] =
+      keys.length === 0
+        ? await this.sql.unsafe(REVISION_ONLY, [], { prepare: true })
+        : await this.sql.unsafe(
+            `SELECT m.value AS db_revision, ${this.options.columns}
+             FROM stash_meta m LEFT JOIN kv ON ${keys.length === 1 ? 'kv.key = $1' : 'kv.key = ANY($1::text[])'}
+             WHERE m.name = 'revision'`,
+            [keys.length === 1 ? (keys[0] as string) : keys],
+            { prepare: true },
+          );
     const found = new Map<string, Row>();
     for (const row of rows) if (typeof row['key'] === 'string') found.set(row['key'], row);
     return { revision: Number(rows[0]?.['db_revision'] ?? 0), rows: found };

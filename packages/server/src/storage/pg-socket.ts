@@ -8,9 +8,11 @@ const SIMPLE_QUERY = 0x51; // 'Q'
 const FLUSH = 0x48; // 'H'
 const CANCEL_REQUEST = 80877102;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Splits one direction of the wire protocol into messages (1-byte type + int32 length) and reports their types. */
-class MessageFramer {
-  private header = Buffer.alloc(0);
+export class MessageFramer {
+  private header = EMPTY;
   private skip = 0;
 
   constructor(
@@ -28,19 +30,27 @@ class MessageFramer {
         continue;
       }
       const need = this.untypedFirst ? 8 : 5;
-      const take = Math.min(need - this.header.length, chunk.length - i);
-      this.header = Buffer.concat([this.header, chunk.subarray(i, i + take)]);
-      i += take;
-      if (this.header.length < need) return;
+      let header: Buffer;
+      if (this.header.length === 0 && chunk.length - i >= need) {
+        // the common case: the whole header is in this chunk, read it in place
+        header = chunk.subarray(i, i + need);
+        i += need;
+      } else {
+        const take = Math.min(need - this.header.length, chunk.length - i);
+        this.header = Buffer.concat([this.header, chunk.subarray(i, i + take)]);
+        i += take;
+        if (this.header.length < need) return;
+        header = this.header;
+        this.header = EMPTY;
+      }
       if (this.untypedFirst) {
         this.untypedFirst = false;
-        this.skip = Math.max(0, this.header.readUInt32BE(0) - 8);
-        this.onMessage(0, this.header.readUInt32BE(4));
+        this.skip = Math.max(0, header.readUInt32BE(0) - 8);
+        this.onMessage(0, header.readUInt32BE(4));
       } else {
-        this.skip = Math.max(0, this.header.readUInt32BE(1) - 4);
-        this.onMessage(this.header[0] ?? 0, 0);
+        this.skip = Math.max(0, header.readUInt32BE(1) - 4);
+        this.onMessage(header[0] ?? 0, 0);
       }
-      this.header = Buffer.alloc(0);
     }
   }
 }
@@ -155,7 +165,8 @@ export function createPgSocketFactory(silenceMs: number): (target: PgSocketTarge
       const i = next++ % Math.max(1, target.host.length);
       const host = target.host[i] ?? 'localhost';
       const port = target.port[i] ?? target.port[0] ?? 5432;
-      socket = connect({ host, port });
+      // small query messages go out at once, as libpq sends them (TCP_NODELAY)
+      socket = connect({ host, port, noDelay: true });
       // the driver names host and port in its connection errors from these
       Object.assign(socket, { host, port });
     }

@@ -115,6 +115,7 @@ interface PendingWrite {
 }
 type UnitOutcome = { ok: true; entries: ChangeEntry[] } | { ok: false; error: unknown };
 const MAX_GROUP = 256;
+const records = new WeakMap<Row, KeyRecord>();
 
 /**
  * PostgreSQL adapter. Several servers may share one database: each write transaction takes its
@@ -162,7 +163,11 @@ export class PostgresStore implements Store {
   /** Linearizable: batched with concurrent reads into one query that starts after this call. */
   async get(key: string): Promise<KeyRecord | undefined> {
     const row = (await this.reads.read(key)).rows.get(key);
-    return row && toRecord(row);
+    if (!row) return undefined;
+    // the readers of one key in a batch share its row, and so its record
+    let record = records.get(row);
+    if (!record) records.set(row, (record = toRecord(row)));
+    return record;
   }
 
   /** The database's revision, read by a query that started after this call (shared with concurrent reads). */
