@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KvService } from '../domain/kv-service.js';
@@ -8,7 +9,7 @@ import { OPEN_ACCESS, type AccessControl } from '../shared/access.js';
 import type { HistoryProvider, StreamHandler } from '../shared/ports.js';
 import { methodNotAllowed, notFound, redirect, sendJsonError } from '../shared/replies.js';
 import { cleanPath, splitUrl } from '../shared/route-path.js';
-import { answerClientError, sendFrameworkError } from './error-response.js';
+import { answerClientError, answerConnect, sendFrameworkError } from './error-response.js';
 import { kvAllowedMethods, registerKvRoutes } from './kv-routes.js';
 import { ListCache } from './list-cache.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps, options: AppOptions): FastifyInstance {
       server.keepAliveTimeout = options.idleTimeoutMs;
       server.requestTimeout = options.writeTimeoutMs;
       server.headersTimeout = options.readTimeoutMs;
+      server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerConnect(socket));
       server.on('connection', (socket: Socket) => {
         unused.add(socket);
         socket.once('close', () => unused.delete(socket));

@@ -72,3 +72,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+/**
+ * CONNECT asks for a tunnel, which this server does not offer: Node hands such requests to a
+ * 'connect' listener and, without one, drops the connection with no answer. Answer 405 instead.
+ */
+export function answerConnect(socket: Duplex): void {
+  const body = goJson({ error: 'method not allowed' });
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
