@@ -3,8 +3,8 @@ import { createPgSocketFactory } from './pg-socket.js';
 
 /**
  * How long a connection may stay silent while a query waits before it is cut (and the query
- * fails with 503). It matches the read path's 5 s bound; a statement that legitimately runs
- * longer without sending a row (a lock wait behind a stuck peer) fails the same way.
+ * fails with 503), unless the database answers a probe on a new connection: then the statement
+ * is only slow (a prune of a large history) and may run up to PG_LONG_STATEMENT_MS.
  */
 export const PG_SILENCE_MS = 5000;
 /** Connecting (TCP, startup, authentication) gives up after this many seconds. */

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 
 // message types of the PostgreSQL frontend/backend protocol 3.0
 const PROTOCOL_3 = 196608; // the startup message's code (the client's first message has no type byte)
@@ -7,6 +7,7 @@ const SYNC = 0x53; // 'S'
 const SIMPLE_QUERY = 0x51; // 'Q'
 const FLUSH = 0x48; // 'H'
 const CANCEL_REQUEST = 80877102;
+const SSL_REQUEST = 80877103;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -56,20 +57,65 @@ export class MessageFramer {
 }
 
 /**
+ * How long a statement may run without sending anything while the database itself answers
+ * probes: a prune or an index build on a large table is slow, not a partition.
+ */
+export const PG_LONG_STATEMENT_MS = 10 * 60_000;
+const PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * Whether a PostgreSQL server answers at `where`: an SSLRequest is answered with one byte before
+ * any authentication, and a connection closed right after it is not logged by the server.
+ */
+export function probeDatabase(where: NetConnectOpts, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(where);
+    let settled = false;
+    const finish = (alive: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      probe.destroy();
+      resolve(alive);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    probe.once('connect', () => {
+      const request = Buffer.alloc(8);
+      request.writeUInt32BE(8, 0);
+      request.writeUInt32BE(SSL_REQUEST, 4);
+      probe.write(request);
+    });
+    probe.once('data', () => finish(true));
+    probe.once('error', () => finish(false));
+    probe.once('close', () => finish(false));
+  });
+}
+
+/**
  * Destroy `socket` when the server stays silent for `silenceMs` while an answer is owed. Every
  * Sync, simple Query and the startup message is answered by one ReadyForQuery, and a Flush by
  * some message, so counting them tells a waiting connection from an idle one (an idle pooled or
  * LISTEN connection is never cut). A black-holed or partitioned database otherwise leaves the
- * query waiting for TCP to give up, which takes many minutes. TLS connections are not watched
- * (their bytes cannot be framed); they keep the driver's TCP keepalive.
+ * query waiting for TCP to give up, which takes many minutes. Before cutting, a new connection
+ * probes the database (`where`): while it answers, the statement is only slow and may go on, up
+ * to `longMs` of silence. TLS connections are not watched (their bytes cannot be framed); they
+ * keep the driver's TCP keepalive.
  */
-function watchSilence(socket: Socket, silenceMs: number): { sent(chunk: Buffer): void; readonly isCancel: boolean } {
+function watchSilence(
+  socket: Socket,
+  silenceMs: number,
+  where: NetConnectOpts,
+  longMs: number,
+): { sent(chunk: Buffer): void; readonly isCancel: boolean } {
   let watching = true;
   let isCancel = false;
   let owed = 0; // ReadyForQuery messages the server still owes
   let flushPending = false;
   let since = 0; // last sign of life while waiting
+  let probing = false;
+  let vouchedUntil = 0; // a probe answered: the silence is a slow statement until then
   const waiting = (): boolean => owed > 0 || flushPending;
+  const silentTooLong = (): boolean => watching && waiting() && Date.now() - since >= silenceMs && !socket.destroyed;
 
   const sent = new MessageFramer(true, (type, startupCode) => {
     const wasWaiting = waiting();
@@ -90,11 +136,19 @@ function watchSilence(socket: Socket, silenceMs: number): { sent(chunk: Buffer):
     received.feed(chunk);
   });
 
-  const timer = setInterval(() => {
-    if (!watching || !waiting() || Date.now() - since < silenceMs) return;
+  const cut = (why: string): void => {
     clearInterval(timer);
-    const error = new Error(`database sent nothing for ${silenceMs} ms while a query waited`);
-    socket.destroy(Object.assign(error, { code: 'ETIMEDOUT' }));
+    socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' }));
+  };
+  const timer = setInterval(() => {
+    if (probing || Date.now() < vouchedUntil || !silentTooLong()) return;
+    if (Date.now() - since >= longMs) return cut(`database sent nothing for ${longMs} ms while a query waited`);
+    probing = true;
+    void probeDatabase(where, Math.min(PROBE_TIMEOUT_MS, silenceMs)).then((alive) => {
+      probing = false;
+      if (alive) vouchedUntil = Date.now() + silenceMs;
+      else if (silentTooLong()) cut(`database sent nothing for ${silenceMs} ms while a query waited, and did not answer a probe`);
+    });
   }, Math.max(20, Math.min(1000, Math.floor(silenceMs / 5))));
   timer.unref();
   socket.once('close', () => clearInterval(timer));
@@ -152,25 +206,29 @@ export interface PgSocketTarget {
 
 /**
  * A postgres.js `socket` option: connects as the driver would (unix path, or the hosts in
- * turn), cuts a connection the database stays silent on (`silenceMs`) and hands closes to the
+ * turn), cuts a connection the database stays silent on (`silenceMs`, or `longMs` while the
+ * database answers probes) and hands closes to the
  * driver only once it is safe (see settleBeforeClose).
  */
-export function createPgSocketFactory(silenceMs: number): (target: PgSocketTarget) => Socket {
+export function createPgSocketFactory(silenceMs: number, longMs = PG_LONG_STATEMENT_MS): (target: PgSocketTarget) => Socket {
   let next = 0;
   return (target) => {
     let socket: Socket;
+    let where: NetConnectOpts;
     if (target.path) {
+      where = { path: target.path };
       socket = connect(target.path);
     } else {
       const i = next++ % Math.max(1, target.host.length);
       const host = target.host[i] ?? 'localhost';
       const port = target.port[i] ?? target.port[0] ?? 5432;
       // small query messages go out at once, as libpq sends them (TCP_NODELAY)
+      where = { host, port };
       socket = connect({ host, port, noDelay: true });
       // the driver names host and port in its connection errors from these
       Object.assign(socket, { host, port });
     }
-    const watch = watchSilence(socket, silenceMs);
+    const watch = watchSilence(socket, silenceMs, where, longMs);
     let writes = 0;
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
