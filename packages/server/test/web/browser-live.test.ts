@@ -50,6 +50,34 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     expect(navigations).toBe(0);
   });
 
+  it('deletes the confirmed key even when a live refresh answers while the confirmation is open', async () => {
+    await apiPut(url, 'race/doomed', 'bye');
+    const page = await open('/?search=race/');
+    // hold the next list read (the live refresh after the write below) until the dialog is open
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const heldRead = new Promise<void>((resolve) => (held = resolve));
+    await page.route(/\/web\/keys(\?|$)/, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      held();
+      await gate;
+      await route.continue();
+    });
+    await apiPut(url, 'race/other', 'hi');
+    await heldRead;
+    await page.getByRole('button', { name: 'Delete race/doomed' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Please confirm' });
+    await confirm.waitFor();
+    release();
+    await page.waitForResponse((r) => /\/web\/keys(\?|$)/.test(r.url()) && r.request().method() === 'GET');
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await keyButton(page, 'race/doomed').waitFor({ state: 'detached', timeout: 5000 });
+    expect((await apiGet(url, 'race/doomed')).status).toBe(404);
+    await keyButton(page, 'race/other').waitFor({ timeout: 2000 });
+    await page.unroute(/\/web\/keys(\?|$)/);
+  });
+
   it('keeps an open view on its key, and tells an open edit form at once, with a diff and a merge', async () => {
     await apiPut(url, 'live/conf', 'host = a\nport = 1\nmode = x\n', 'ini');
     const page = await open('/?search=live/conf');

@@ -172,6 +172,16 @@ function follow(): void {
   source.addEventListener('reset', () => scheduleRefresh());
 }
 
+// a list read answering while a delete is being confirmed would replace the row's Delete button,
+// and htmx drops the request of a button no longer in the page: keep the rows, read again after
+document.addEventListener('htmx:beforeSwap', (event) => {
+  const detail = (event as CustomEvent<{ target: Element; shouldSwap: boolean }>).detail;
+  if (detail.target === list && isConfirmOpen()) {
+    detail.shouldSwap = false;
+    scheduleRefresh();
+  }
+});
+
 document.addEventListener('htmx:afterSwap', (event) => {
   if ((event as CustomEvent<{ target: Element }>).detail.target === list) markChanged();
 });
