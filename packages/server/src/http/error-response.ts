@@ -65,12 +65,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     return;
   }
   const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'malformed HTTP request'];
-  const body = message === '' ? '' : goJson({ error: message });
-  const type = body === '' ? '' : `Content-Type: ${JSON_CONTENT_TYPE}\r\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\n${type}` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  endWithError(socket, status, reason, message);
 }
 
 /**
@@ -78,9 +73,15 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
  * 'connect' listener and, without one, drops the connection with no answer. Answer 405 instead.
  */
 export function answerConnect(socket: Duplex): void {
-  const body = goJson({ error: 'method not allowed' });
+  endWithError(socket, 405, 'Method Not Allowed', 'method not allowed');
+}
+
+/** A response written straight to a socket no route will answer: a JSON error (none for ''), then close. */
+function endWithError(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = message === '' ? '' : goJson({ error: message });
+  const type = body === '' ? '' : `Content-Type: ${JSON_CONTENT_TYPE}\r\n`;
   socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n${type}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

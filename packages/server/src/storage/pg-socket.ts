@@ -207,8 +207,8 @@ export interface PgSocketTarget {
 /**
  * A postgres.js `socket` option: connects as the driver would (unix path, or the hosts in
  * turn), cuts a connection the database stays silent on (`silenceMs`, or `longMs` while the
- * database answers probes) and hands closes to the
- * driver only once it is safe (see settleBeforeClose).
+ * database answers probes) and hands closes to the driver only once it is safe (see
+ * settleBeforeClose).
  */
 export function createPgSocketFactory(silenceMs: number, longMs = PG_LONG_STATEMENT_MS): (target: PgSocketTarget) => Socket {
   let next = 0;
@@ -222,8 +222,8 @@ export function createPgSocketFactory(silenceMs: number, longMs = PG_LONG_STATEM
       const i = next++ % Math.max(1, target.host.length);
       const host = target.host[i] ?? 'localhost';
       const port = target.port[i] ?? target.port[0] ?? 5432;
-      // small query messages go out at once, as libpq sends them (TCP_NODELAY)
       where = { host, port };
+      // small query messages go out at once, as libpq sends them (TCP_NODELAY)
       socket = connect({ host, port, noDelay: true });
       // the driver names host and port in its connection errors from these
       Object.assign(socket, { host, port });

@@ -115,7 +115,8 @@ interface PendingWrite {
 }
 type UnitOutcome = { ok: true; entries: ChangeEntry[] } | { ok: false; error: unknown };
 const MAX_GROUP = 256;
-const records = new WeakMap<Row, KeyRecord>();
+/** decoded records of rows from the read batcher: the readers of one key in a batch share one */
+const recordsByRow = new WeakMap<Row, KeyRecord>();
 
 /**
  * PostgreSQL adapter. Several servers may share one database: each write transaction takes its
@@ -164,9 +165,8 @@ export class PostgresStore implements Store {
   async get(key: string): Promise<KeyRecord | undefined> {
     const row = (await this.reads.read(key)).rows.get(key);
     if (!row) return undefined;
-    // the readers of one key in a batch share its row, and so its record
-    let record = records.get(row);
-    if (!record) records.set(row, (record = toRecord(row)));
+    let record = recordsByRow.get(row);
+    if (!record) recordsByRow.set(row, (record = toRecord(row)));
     return record;
   }
 
