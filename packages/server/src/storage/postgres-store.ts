@@ -1,13 +1,12 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
-import { isFormat, type Format } from '@stash/client/core';
 import { migratePostgres } from './postgres-schema.js';
 import { boundedConnectionOptions, PG_IDLE_IN_TRANSACTION_MS } from './pg-connection-options.js';
 import { prefixUpperBound } from './prefix-range.js';
+import { KV_COLUMNS, META_COLUMNS, num, RANGE, toChange, toMeta, toRecord, type Row } from './pg-rows.js';
 import { ReadBatcher } from './pg-read-batcher.js';
+import { plan } from './pg-write-plan.js';
+import { endStalledLockHolders, PG_APPLICATION_NAME } from './pg-stalled-sessions.js';
 import {
-  KeyNotFoundError,
-  RevisionConflictError,
-  type ChangeAction,
   type ChangeEntry,
   type ExportResult,
   type KeyMeta,
@@ -26,87 +25,6 @@ export interface PostgresStoreOptions {
   debug?: (connection: number, query: string, parameters: unknown[]) => void;
 }
 
-type Row = Record<string, unknown>;
-
-const asFormat = (f: unknown): Format => (typeof f === 'string' && isFormat(f) ? f : 'text');
-// BIGINT arrives as a string; revisions stay far below 2^53
-const num = (v: unknown): number => Number(v ?? 0);
-
-// TIMESTAMP columns hold UTC wall-clock time (as the original writes them): convert explicitly
-// both ways so neither the session nor the Node time zone can shift them.
-const KV_COLUMNS = `kv.key, kv.value, kv.format, kv.created_at AT TIME ZONE 'UTC' AS created_at,
-  kv.updated_at AT TIME ZONE 'UTC' AS updated_at, kv.revision`;
-const META_COLUMNS = `key, octet_length(value) AS size, format,
-  (octet_length(value) > 4 AND substring(value FROM 1 FOR 4) = '\\x245a4b24'::bytea) AS zk,
-  created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at, revision`;
-const RANGE = `key COLLATE "C" >= $1 AND key COLLATE "C" < $2`;
-// the timestamp columns are nullable, as in the original: NULL reads as the epoch (SQLite does the same)
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(0));
-
-function toRecord(row: Row): KeyRecord {
-  return {
-    key: row['key'] as string,
-    value: row['value'] as Buffer,
-    format: asFormat(row['format']),
-    createdAt: toDate(row['created_at']),
-    updatedAt: toDate(row['updated_at']),
-    revision: num(row['revision']),
-  };
-}
-function toMeta(row: Row): KeyMeta {
-  return {
-    key: row['key'] as string,
-    size: num(row['size']),
-    format: asFormat(row['format']),
-    zkEncrypted: row['zk'] === true,
-    createdAt: toDate(row['created_at']),
-    updatedAt: toDate(row['updated_at']),
-    revision: num(row['revision']),
-  };
-}
-function toChange(row: Row): ChangeEntry {
-  return {
-    revision: num(row['revision']),
-    key: row['key'] as string,
-    action: row['action'] as ChangeAction,
-    format: asFormat(row['format']),
-    value: (row['value'] as Buffer | null) ?? null,
-    timestamp: new Date(num(row['ts'])),
-    actor: row['actor'] as string,
-  };
-}
-
-/**
- * Check the ops against the locked current revisions and turn them into change entries,
- * in order (a later op sees the effect of an earlier one on the same key). Throws before
- * anything is written.
- */
-function plan(
-  ops: readonly WriteOp[],
-  current: Map<string, number>,
-  firstRevision: number,
-  now: Date,
-  actor: string,
-): ChangeEntry[] {
-  let revision = firstRevision;
-  return ops.map((op): ChangeEntry => {
-    const rev = ++revision;
-    const existing = current.get(op.key);
-    if (op.ifRevision !== undefined && op.ifRevision !== (existing ?? 0)) {
-      throw new RevisionConflictError(op.key, existing ?? 0);
-    }
-    if (op.kind === 'delete') {
-      if (existing === undefined) throw new KeyNotFoundError(op.key);
-      current.delete(op.key);
-      return { revision: rev, key: op.key, action: 'delete', format: 'text', value: null, timestamp: now, actor };
-    }
-    current.set(op.key, rev);
-    const value = Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength);
-    const action = existing === undefined ? 'create' : 'update';
-    return { revision: rev, key: op.key, action, format: op.format, value, timestamp: now, actor };
-  });
-}
-
 interface PendingWrite {
   ops: readonly WriteOp[];
   actor: string;
@@ -115,6 +33,8 @@ interface PendingWrite {
 }
 type UnitOutcome = { ok: true; entries: ChangeEntry[] } | { ok: false; error: unknown };
 const MAX_GROUP = 256;
+/** PostgreSQL's type oid of bytea: the driver cannot infer an array's type from a null first element */
+const BYTEA = 17;
 /** decoded records of rows from the read batcher: the readers of one key in a batch share one */
 const recordsByRow = new WeakMap<Row, KeyRecord>();
 
@@ -147,7 +67,7 @@ export class PostgresStore implements Store {
       onnotice: () => undefined,
       connection: {
         TimeZone: 'UTC',
-        application_name: 'stash',
+        application_name: PG_APPLICATION_NAME,
         idle_in_transaction_session_timeout: PG_IDLE_IN_TRANSACTION_MS,
       },
       ...(options.debug ? { debug: options.debug } : {}),
@@ -223,7 +143,7 @@ export class PostgresStore implements Store {
         const group = this.pending.splice(0, MAX_GROUP);
         let outcomes: UnitOutcome[];
         try {
-          outcomes = await this.sql.begin((tx) => this.applyGroup(tx, group));
+          outcomes = await this.whileEndingStalledHolders(this.sql.begin((tx) => this.applyGroup(tx, group)));
         } catch (error) {
           for (const unit of group) unit.reject(error);
           continue;
@@ -236,6 +156,26 @@ export class PostgresStore implements Store {
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /**
+   * While a write transaction runs longer than any healthy one, end the sessions that hold its
+   * locks from a client that stopped mid-statement (pg-stalled-sessions.ts), once a second.
+   */
+  private async whileEndingStalledHolders<T>(transaction: Promise<T>): Promise<T> {
+    const started = Date.now();
+    let ending = false;
+    const timer = setInterval(() => {
+      if (ending || Date.now() - started < PG_IDLE_IN_TRANSACTION_MS) return;
+      ending = true;
+      void endStalledLockHolders(this.sql, PG_IDLE_IN_TRANSACTION_MS).finally(() => (ending = false));
+    }, 1000);
+    timer.unref();
+    try {
+      return await transaction;
+    } finally {
+      clearInterval(timer);
     }
   }
 
@@ -282,11 +222,18 @@ export class PostgresStore implements Store {
           updated_at = ${at}::timestamptz AT TIME ZONE 'UTC', revision = ${e.revision}
         WHERE key = ${e.key}`;
     });
+    // one statement text for any group size: prepared once per connection, so no Describe round
+    // trip while the locks are held (postgres.js describes every new statement first)
+    const column = <T,>(pick: (e: ChangeEntry) => T): T[] => entries.map(pick);
     const ts = at.getTime();
-    const log = entries.map((e) => ({ revision: e.revision, key: e.key, action: e.action, format: e.format, value: e.value, ts, actor: e.actor }));
     await Promise.all([
       ...writes,
-      tx`INSERT INTO kv_history ${tx(log)}`,
+      tx`
+        INSERT INTO kv_history (revision, key, action, format, value, ts, actor)
+        SELECT * FROM unnest(${tx.array(column((e) => e.revision))}::bigint[], ${tx.array(column((e) => e.key))}::text[],
+          ${tx.array(column((e) => e.action))}::text[], ${tx.array(column((e) => e.format))}::text[],
+          ${tx.array(column((e) => e.value), BYTEA)}::bytea[], ${tx.array(column(() => ts))}::bigint[],
+          ${tx.array(column((e) => e.actor))}::text[])`,
       tx`UPDATE stash_meta SET value = ${revision} WHERE name = 'revision'`,
     ]);
     return outcomes;
