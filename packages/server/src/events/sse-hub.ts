@@ -1,6 +1,7 @@
+import type { Socket } from 'node:net';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ChangeEntry } from '../storage/store.js';
-import { formatChangeEvent } from './sse-wire.js';
+import { eventBytes, formatChangeEvent, type EventBytes } from './sse-wire.js';
 import type { SseSubscriber, SubscriberCounters } from './sse-subscriber.js';
 
 export interface SseHubOptions {
@@ -57,10 +58,16 @@ export class SseHub {
 
   /** Bus listener: committed changes in revision order. */
   readonly deliver = (entries: readonly ChangeEntry[]): void => {
-    for (const entry of entries) {
-      let chunk: string | undefined;
-      const format = (): string => (chunk ??= formatChangeEvent(entry));
-      for (const sub of this.subscribers) sub.offer(entry, format);
+    // several changes at once (a group commit): each subscriber's are written together
+    const corked = entries.length > 1 ? new Set<Socket>() : undefined;
+    try {
+      for (const entry of entries) {
+        let bytes: EventBytes | undefined;
+        const format = (): EventBytes => (bytes ??= eventBytes(formatChangeEvent(entry)));
+        for (const sub of this.subscribers) sub.offer(entry, format, corked);
+      }
+    } finally {
+      if (corked) for (const socket of corked) socket.uncork();
     }
   };
 

@@ -1,7 +1,16 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Principal } from '../shared/access.js';
 import type { ChangeEntry } from '../storage/store.js';
-import { HEARTBEAT, formatChangeEvent, formatResetEvent, matchesFilter, type StreamFilter } from './sse-wire.js';
+import {
+  HEARTBEAT_BYTES,
+  eventBytes,
+  formatChangeEvent,
+  formatResetEvent,
+  matchesFilter,
+  type EventBytes,
+  type StreamFilter,
+} from './sse-wire.js';
 
 /** Counters a subscriber reports to (the server's Metrics, or nothing). */
 export interface SubscriberCounters {
@@ -28,7 +37,7 @@ export class SseSubscriber {
   /** revision up to which this stream is complete (sent or deliberately skipped) */
   private position = 0;
   private held: ChangeEntry[] = [];
-  private queue: string[] = [];
+  private queue: EventBytes[] = [];
   private blocked = false;
   private readonly closeListeners: Array<() => void> = [];
 
@@ -51,15 +60,19 @@ export class SseSubscriber {
     else this.closeListeners.push(fn);
   }
 
-  /** A committed change from the bus; `chunk` formats it (once, shared by every subscriber). */
-  offer(entry: ChangeEntry, chunk: () => string): void {
+  /**
+   * A committed change from the bus; `chunk` encodes it (once, shared by every subscriber). With
+   * `corked`, the socket is corked on its first write and added there, for the caller to uncork
+   * once the whole batch of changes is offered: one write per subscriber per batch.
+   */
+  offer(entry: ChangeEntry, chunk: () => EventBytes, corked?: Set<Socket>): void {
     if (!this.isOpen || !matchesFilter(this.options.filter, entry.key)) return;
     if (this.state === 'replay') {
       if (this.held.length >= this.options.buffer) this.overflow();
       else this.held.push(entry);
       return;
     }
-    this.deliver(entry, chunk);
+    this.deliver(entry, chunk, corked);
   }
 
   /** Replay one change-log entry, waiting for the socket when it is full (no queue limit applies). */
@@ -89,12 +102,13 @@ export class SseSubscriber {
     this.state = 'live';
     const held = this.held.sort((a, b) => a.revision - b.revision);
     this.held = [];
-    for (const entry of held) this.deliver(entry, () => formatChangeEvent(entry));
+    for (const entry of held) this.deliver(entry, () => eventBytes(formatChangeEvent(entry)));
   }
 
   heartbeat(): void {
     if (!this.isOpen || this.blocked || !this.res.headersSent || this.res.writableNeedDrain) return;
-    this.res.write(HEARTBEAT);
+    if (this.res.socket?.writableNeedDrain) return;
+    this.send(HEARTBEAT_BYTES);
   }
 
   /** Graceful end (shutdown): the client sees a clean end of stream and resumes elsewhere. */
@@ -108,15 +122,15 @@ export class SseSubscriber {
     this.closed();
   }
 
-  private deliver(entry: ChangeEntry, chunk: () => string): void {
+  private deliver(entry: ChangeEntry, chunk: () => EventBytes, corked?: Set<Socket>): void {
     if (entry.revision <= this.position) return;
     this.position = entry.revision;
     // checked per event, so a principal whose access changes stops receiving (compat 5.6)
     if (!this.options.principal.canRead(entry.key)) return;
-    this.write(chunk());
+    this.write(chunk(), corked);
   }
 
-  private write(chunk: string): void {
+  private write(chunk: EventBytes, corked?: Set<Socket>): void {
     if (!this.isOpen) return;
     if (this.blocked) {
       if (this.queue.length >= this.options.buffer) this.overflow();
@@ -124,22 +138,42 @@ export class SseSubscriber {
       return;
     }
     this.options.counters.sent();
-    if (!this.res.write(chunk)) {
-      this.blocked = true;
-      this.res.once('drain', this.flush);
+    if (!this.send(chunk, corked)) this.blockUntilDrained();
+  }
+
+  /**
+   * Once the headers are out, straight to the socket as one complete chunk (or bare, when the
+   * body is not chunked: an HTTP/1.0 client). The socket keeps the order of everything written
+   * through the response before (a replayed event, the headers).
+   */
+  private send(bytes: EventBytes, corked?: Set<Socket>): boolean {
+    const socket = this.res.socket;
+    if (!socket || !this.res.headersSent) return this.res.write(bytes.bare);
+    if (socket.destroyed) return true; // its close is on the way and ends this stream
+    if (corked && !corked.has(socket)) {
+      socket.cork();
+      corked.add(socket);
     }
+    return socket.write(this.res.chunkedEncoding ? bytes.chunk : bytes.bare);
+  }
+
+  private blockUntilDrained(): void {
+    this.blocked = true;
+    // the socket drains for writes made through the response too
+    (this.res.socket ?? this.res).once('drain', this.flush);
   }
 
   private readonly flush = (): void => {
     this.blocked = false;
-    while (this.queue.length > 0 && this.isOpen) {
-      const chunk = this.queue.shift() as string;
-      this.options.counters.sent();
-      if (!this.res.write(chunk)) {
-        this.blocked = true;
-        this.res.once('drain', this.flush);
-        return;
+    const corked = new Set<Socket>(); // the queued events go out in one write
+    try {
+      while (this.queue.length > 0 && this.isOpen) {
+        const chunk = this.queue.shift() as EventBytes;
+        this.options.counters.sent();
+        if (!this.send(chunk, corked)) return this.blockUntilDrained();
       }
+    } finally {
+      for (const socket of corked) socket.uncork();
     }
   };
 

@@ -70,3 +70,21 @@ export function formatResetEvent(revision: number): string {
 
 /** Heartbeat comment; every SSE parser ignores comment lines. */
 export const HEARTBEAT = ': ping\n\n';
+
+/**
+ * An event's bytes, encoded once for all subscribers: bare, and framed as one chunk of a chunked
+ * body, so each subscriber costs one socket write of shared bytes (through ServerResponse, each
+ * write would be framed, encoded and copied again per socket, and corked over a tick).
+ */
+export interface EventBytes {
+  bare: Buffer;
+  chunk: Buffer;
+}
+
+export function eventBytes(text: string): EventBytes {
+  const bare = Buffer.from(text);
+  return { bare, chunk: Buffer.concat([Buffer.from(`${bare.length.toString(16)}\r\n`), bare, CRLF]) };
+}
+const CRLF = Buffer.from('\r\n');
+
+export const HEARTBEAT_BYTES = eventBytes(HEARTBEAT);

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { del, eventually, metricValue, openStream, put, rawGet } from './sse-helpers.js';
@@ -104,6 +105,40 @@ describe('GET /kv/subscribe (compat 5.6)', () => {
     s.close();
     const bad = await fetch(`${server.url}/kv/subscribe/%E0%A4%A`);
     expect(bad.status).toBe(400);
+  });
+
+  it('writes the events of one batch to a subscriber each as one whole chunk, in revision order', async () => {
+    const raw = await rawGet(server.url, '/kv/subscribe/many/*');
+    const keys = Array.from({ length: 20 }, (_, i) => `many/k${i}`);
+    const res = await fetch(`${server.url}/kv/`, { method: 'POST', body: JSON.stringify(keys.map((key) => ({ key, value: 'v' }))) });
+    expect(res.status).toBeLessThan(300);
+    await eventually(() => raw.chunks().filter((c) => !c.startsWith(':')).length >= 20);
+    const events = raw.chunks().filter((c) => !c.startsWith(':'));
+    expect(events).toHaveLength(20);
+    for (const chunk of events) expect(chunk).toMatch(EVENT);
+    const revisions = events.map((chunk) => Number(EVENT.exec(chunk)?.[1]));
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(events.map((chunk) => /"key":"([^"]+)"/.exec(chunk)?.[1])).toEqual(keys);
+    raw.close();
+  });
+
+  it('streams an HTTP/1.0 client the bare events, without chunked framing', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.on('data', (data: Buffer) => (text += data.toString('utf8')));
+    socket.write(`GET /kv/subscribe/old/* HTTP/1.0\r\nHost: ${hostname}:${port}\r\n\r\n`);
+    await eventually(() => text.includes('\r\n\r\n'));
+    await put(server.url, 'old/a', '1');
+    await put(server.url, 'old/a', '2');
+    await eventually(() => (text.match(/event: change/g) ?? []).length >= 2);
+    const [head, body] = text.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+    expect(head).not.toMatch(/transfer-encoding/i);
+    const events = body.split(/(?<=\n\n)/).filter((e) => !e.startsWith(':'));
+    expect(events).toHaveLength(2);
+    for (const event of events) expect(event).toMatch(EVENT);
+    socket.destroy();
   });
 
   it('writes each event as exactly one HTTP chunk, LF only, fields in order', async () => {
