@@ -23,7 +23,8 @@ export async function startStash(db, flags = []) {
   const port = await freePort();
   const proc = spawn(
     process.execPath,
-    [BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0', ...flags],
+    // STASH_BENCH_NODE_ARGS: flags for the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS)
+    [...(process.env.STASH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'server', `--db=${db}`, `--server.address=127.0.0.1:${port}`, '--limits.requests-per-sec=0', '--limits.max-concurrent=0', ...flags],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;

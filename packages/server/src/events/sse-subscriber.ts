@@ -26,6 +26,9 @@ export interface SseSubscriberOptions {
   counters: SubscriberCounters;
 }
 
+/** Why a subscriber that stopped reading is cut (one shared error: it is never thrown). */
+const FELL_BEHIND = Object.assign(new Error('change stream subscriber fell behind and was cut'), { code: 'ESTASHBEHIND' });
+
 /**
  * One open change stream. It starts in `replay` state, holding live events (bounded) while the
  * handler replays the change log, then goes live. Every write is one complete event. When the
@@ -191,7 +194,10 @@ export class SseSubscriber {
 
   private overflow(): void {
     this.options.counters.dropped();
-    this.destroy();
+    // with a reason, the socket hands it to every write it still buffers, instead of building
+    // one error (stack trace and all) per buffered event
+    this.res.destroy(FELL_BEHIND);
+    this.closed();
   }
 
   private closed(): void {
