@@ -78,6 +78,33 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await page.unroute(/\/web\/keys(\?|$)/);
   });
 
+  it('does not open the view again when its live refresh answers after the user closed it', async () => {
+    await apiPut(url, 'late/view', 'v1');
+    const page = await open('/?search=late/');
+    await keyButton(page, 'late/view').click();
+    await page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const heldRead = new Promise<void>((resolve) => (held = resolve));
+    const viewPath = /\/web\/keys\/view\/late%2Fview/;
+    await page.route(viewPath, async (route) => {
+      held();
+      await gate;
+      await route.continue();
+    });
+    await apiPut(url, 'late/view', 'v2'); // the open view follows its key: a refresh, held above
+    await heldRead;
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    // htmx has handled the answer (swapped it or not) once afterRequest fires
+    const handled = page.evaluate(() => new Promise((resolve) => document.addEventListener('htmx:afterRequest', resolve, { once: true })));
+    release();
+    await handled;
+    expect(await page.evaluate(() => (document.getElementById('modal') as HTMLDialogElement).open)).toBe(false);
+    await page.unroute(viewPath);
+  });
+
   it('keeps an open view on its key, and tells an open edit form at once, with a diff and a merge', async () => {
     await apiPut(url, 'live/conf', 'host = a\nport = 1\nmode = x\n', 'ini');
     const page = await open('/?search=live/conf');
@@ -187,11 +214,17 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     expect((await apiGet(url, 'kbd/key')).body.toString()).toBe('typed only');
     await keyButton(page, 'kbd/key').focus();
+    const opener = await keyButton(page, 'kbd/key').elementHandle();
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor();
+    // a change elsewhere refreshes the list behind the modal: the button that opened it is replaced
+    await apiPut(url, 'kbd/other', 'x');
+    await page.waitForFunction(() => document.getElementById('keys-table')?.textContent?.includes('kbd/other'));
+    expect(await opener?.evaluate((el) => el.isConnected)).toBe(false);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('kbd/key');
+    // the dialog's close event (which returns the focus) comes a task after it is hidden
+    await page.waitForFunction(() => document.activeElement?.textContent === 'kbd/key', undefined, { timeout: 5000 });
   });
 
   it('copies a key and its value with one click, and imports a .env file into a folder after a preview', async () => {

@@ -3,10 +3,10 @@
 // burst of writes costs one request), changed rows are marked with who changed them, an open
 // view follows its key, and an open edit form says at once that its key changed. EventSource
 // reconnects by itself and sends Last-Event-ID, so the server replays what was missed.
-import { isConfirmOpen, swapQuietly } from './page.js';
+import { controlName, findControl, isConfirmOpen, LIVE_REFRESH_HEADER } from './page.js';
 
 interface Htmx {
-  ajax(verb: string, path: string, context: { target: string; swap: string }): Promise<void>;
+  ajax(verb: string, path: string, context: { target: string; swap: string; headers?: Record<string, string> }): Promise<void>;
   process(element: Element): void;
 }
 
@@ -68,16 +68,9 @@ async function refresh(): Promise<void> {
   const h = htmx();
   if (!h || !list) return;
   // the list is replaced: find the focused control again by its accessible name afterwards
-  const focused = list.contains(document.activeElement) ? document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent : undefined;
+  const focused = list.contains(document.activeElement) ? controlName(document.activeElement) : undefined;
   await h.ajax('GET', listUrl(), { target: '#keys-table', swap: 'innerHTML' });
-  if (focused) {
-    for (const el of list.querySelectorAll<HTMLElement>('button, a')) {
-      if ((el.getAttribute('aria-label') ?? el.textContent) === focused) {
-        el.focus();
-        break;
-      }
-    }
-  }
+  if (focused) findControl(list, focused)?.focus();
 }
 
 /** Mark rows of keys changed in the last few seconds, with who changed them. */
@@ -118,8 +111,8 @@ function followModal(change: Change): void {
       }
       return;
     }
-    swapQuietly();
-    void htmx()?.ajax('GET', `${base}/web/keys/view/${encodeURIComponent(change.key)}`, { target: '#modal-content', swap: 'innerHTML' });
+    const headers = { [LIVE_REFRESH_HEADER]: '1' };
+    void htmx()?.ajax('GET', `${base}/web/keys/view/${encodeURIComponent(change.key)}`, { target: '#modal-content', swap: 'innerHTML', headers });
     return;
   }
   const form = modalContent.querySelector<HTMLFormElement>('form[data-live-edit]');

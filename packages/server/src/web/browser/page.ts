@@ -5,7 +5,12 @@ interface HtmxResponseDetail {
   target: Element;
   shouldSwap: boolean;
   isError: boolean;
+  requestConfig?: { headers?: Record<string, string> };
 }
+
+/** Marks a live refresh of the modal's content (live.ts): it keeps the focus and never opens the modal. */
+export const LIVE_REFRESH_HEADER = 'X-Stash-Live-Refresh';
+const isLiveRefresh = (detail: HtmxResponseDetail): boolean => detail.requestConfig?.headers?.[LIVE_REFRESH_HEADER] !== undefined;
 
 interface HtmxConfirmDetail {
   question?: string | null;
@@ -18,8 +23,8 @@ const confirmDialog = document.getElementById('confirm') as HTMLDialogElement | 
 const confirmText = document.getElementById('confirm-text');
 const toast = document.getElementById('toast');
 let opener: Element | null = null;
-/** set while a live refresh swaps the modal: it must not move the user's focus */
-let quietSwap = false;
+/** the opener's name, to find it again when a live refresh replaced it while the modal was open */
+let openerName: string | undefined;
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function showToast(message: string, kind: 'info' | 'error' = 'info'): void {
@@ -34,6 +39,17 @@ function settleToast(kind: 'info' | 'error'): void {
   toast.classList.add('visible');
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => toast.classList.remove('visible'), kind === 'error' ? 6000 : 3500);
+}
+
+/** What a control is called (its accessible name), to find it again after a swap replaced it. */
+export function controlName(el: Element | null | undefined): string | undefined {
+  return el?.getAttribute('aria-label') ?? el?.textContent ?? undefined;
+}
+
+/** The button or link called `name` in `root`, if there is one. */
+export function findControl(root: ParentNode | null, name: string): HTMLElement | undefined {
+  for (const el of root?.querySelectorAll<HTMLElement>('button, a') ?? []) if (controlName(el) === name) return el;
+  return undefined;
 }
 
 /**
@@ -51,21 +67,22 @@ export function closeModal(): void {
   if (modal?.open) modal.close();
 }
 
-document.addEventListener('htmx:afterSwap', (event) => {
-  const { target } = (event as CustomEvent<HtmxResponseDetail>).detail;
-  if (target !== modalContent || !modal) return;
-  if (!modal.open) {
-    opener = document.activeElement;
-    modal.showModal();
-  }
-  if (quietSwap) quietSwap = false;
-  else focusModal();
+// a live refresh that answers after the user closed the modal must not open it again
+document.addEventListener('htmx:beforeSwap', (event) => {
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (detail.target === modalContent && isLiveRefresh(detail) && !modal?.open) detail.shouldSwap = false;
 });
 
-/** The next swap into the modal is a live refresh: keep the focus where it is. */
-export function swapQuietly(): void {
-  quietSwap = true;
-}
+document.addEventListener('htmx:afterSwap', (event) => {
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (detail.target !== modalContent || !modal) return;
+  if (!modal.open) {
+    opener = document.activeElement;
+    openerName = controlName(opener);
+    modal.showModal();
+  }
+  if (!isLiveRefresh(detail)) focusModal();
+});
 
 export function isConfirmOpen(): boolean {
   return confirmDialog?.open === true;
@@ -73,9 +90,11 @@ export function isConfirmOpen(): boolean {
 
 modal?.addEventListener('close', () => {
   if (modalContent) modalContent.innerHTML = '';
-  const back = opener instanceof HTMLElement && opener.isConnected ? opener : document.getElementById('search-input');
+  const replaced = openerName === undefined ? undefined : findControl(document.getElementById('keys-table'), openerName);
+  const back = opener instanceof HTMLElement && opener.isConnected ? opener : replaced ?? document.getElementById('search-input');
   back?.focus();
   opener = null;
+  openerName = undefined;
 });
 
 // a click on the backdrop (the dialog element itself, outside its content) closes it
