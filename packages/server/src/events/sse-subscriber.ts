@@ -120,8 +120,8 @@ export class SseSubscriber {
   }
 
   /** Hard stop: the socket goes away now. */
-  destroy(): void {
-    this.res.destroy();
+  destroy(reason?: Error): void {
+    this.res.destroy(reason);
     this.closed();
   }
 
@@ -168,15 +168,16 @@ export class SseSubscriber {
 
   private readonly flush = (): void => {
     this.blocked = false;
-    const corked = new Set<Socket>(); // the queued events go out in one write
+    const socket = this.res.socket;
+    socket?.cork(); // the queued events go out in one write
     try {
       while (this.queue.length > 0 && this.isOpen) {
         const chunk = this.queue.shift() as EventBytes;
         this.options.counters.sent();
-        if (!this.send(chunk, corked)) return this.blockUntilDrained();
+        if (!this.send(chunk)) return this.blockUntilDrained();
       }
     } finally {
-      for (const socket of corked) socket.uncork();
+      socket?.uncork();
     }
   };
 
@@ -196,8 +197,7 @@ export class SseSubscriber {
     this.options.counters.dropped();
     // with a reason, the socket hands it to every write it still buffers, instead of building
     // one error (stack trace and all) per buffered event
-    this.res.destroy(FELL_BEHIND);
-    this.closed();
+    this.destroy(FELL_BEHIND);
   }
 
   private closed(): void {
