@@ -23,8 +23,6 @@ const confirmDialog = document.getElementById('confirm') as HTMLDialogElement | 
 const confirmText = document.getElementById('confirm-text');
 const toast = document.getElementById('toast');
 let opener: Element | null = null;
-/** the opener's name, to find it again when a live refresh replaced it while the modal was open */
-let openerName: string | undefined;
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function showToast(message: string, kind: 'info' | 'error' = 'info'): void {
@@ -78,7 +76,6 @@ document.addEventListener('htmx:afterSwap', (event) => {
   if (detail.target !== modalContent || !modal) return;
   if (!modal.open) {
     opener = document.activeElement;
-    openerName = controlName(opener);
     modal.showModal();
   }
   if (!isLiveRefresh(detail)) focusModal();
@@ -90,12 +87,17 @@ export function isConfirmOpen(): boolean {
 
 modal?.addEventListener('close', () => {
   if (modalContent) modalContent.innerHTML = '';
-  const replaced = openerName === undefined ? undefined : findControl(document.getElementById('keys-table'), openerName);
-  const back = opener instanceof HTMLElement && opener.isConnected ? opener : replaced ?? document.getElementById('search-input');
-  back?.focus();
+  back()?.focus();
   opener = null;
-  openerName = undefined;
 });
+
+/** Where the focus returns: the opener, or its replacement when a live refresh swapped it out. */
+function back(): HTMLElement | null | undefined {
+  if (opener instanceof HTMLElement && opener.isConnected) return opener;
+  const name = controlName(opener);
+  const replaced = name === undefined ? undefined : findControl(document.getElementById('keys-table'), name);
+  return replaced ?? document.getElementById('search-input');
+}
 
 // a click on the backdrop (the dialog element itself, outside its content) closes it
 modal?.addEventListener('click', (event) => {
