@@ -1,5 +1,5 @@
 import { normalizeKey } from '@stash/client/core';
-import { goJson, rfc3339 } from '../shared/wire-format.js';
+import { goJson, goString, rfc3339 } from '../shared/wire-format.js';
 import type { ChangeEntry } from '../storage/store.js';
 
 /** What a subscriber asked for: every key, every key under a prefix (ending in `/`), or one key. */
@@ -49,15 +49,14 @@ function jsonLine(value: unknown): string {
  * LF only, because the official TypeScript SDK splits on `\n` and resets per network chunk.
  */
 export function formatChangeEvent(entry: ChangeEntry): string {
-  const data: Record<string, string | number> = {
-    key: entry.key,
-    action: entry.action,
-    timestamp: rfc3339(entry.timestamp),
-    revision: entry.revision,
-  };
-  if (entry.action !== 'delete') data['format'] = entry.format;
-  if (entry.actor !== '') data['actor'] = entry.actor;
-  return `id: ${entry.revision}\nevent: change\ndata: ${jsonLine(data)}\n\n`;
+  // built field by field (one per committed change, hot under fan-out): only the key and the
+  // actor need escaping; action, format, time and revision are plain ASCII
+  const format = entry.action === 'delete' ? '' : `,"format":"${entry.format}"`;
+  const actor = entry.actor === '' ? '' : `,"actor":${goString(entry.actor)}`;
+  const data =
+    `{"key":${goString(entry.key)},"action":"${entry.action}","timestamp":"${rfc3339(entry.timestamp)}",` +
+    `"revision":${entry.revision}${format}${actor}}`;
+  return `id: ${entry.revision}\nevent: change\ndata: ${data}\n\n`;
 }
 
 /**

@@ -44,9 +44,17 @@ function slowRfc3339Nano(date: Date): string {
   return date.toISOString().replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits ? `.${digits}Z` : 'Z'));
 }
 
-/** RFC 3339 in whole seconds, UTC. */
+let cachedSecond = Number.NaN;
+let cachedSecondText = '';
+
+/** RFC 3339 in whole seconds, UTC (one per change event: the last second's text is reused). */
 export function rfc3339(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== cachedSecond) {
+    cachedSecondText = `${date.toISOString().slice(0, 19)}Z`;
+    cachedSecond = second;
+  }
+  return cachedSecondText;
 }
 
 export function toKeyInfo(k: ListedKey): KeyInfoResponse {
@@ -63,7 +71,7 @@ export function toKeyInfo(k: ListedKey): KeyInfoResponse {
 }
 
 /** A JSON string as Go's encoder writes it (HTML-escaped). */
-function goString(text: string): string {
+export function goString(text: string): string {
   const json = JSON.stringify(text);
   return HAS_HTML_UNSAFE.test(json) ? json.replace(HTML_UNSAFE, escapeHtml) : json;
 }
