@@ -213,6 +213,9 @@ for line in sys.stdin:
         print('ok %d' % len(socks), flush=True)
 `;
 
+/** "1 stalled subscriber", "100 stalled subscribers" */
+const subscribers = (n, kind) => `${n} ${kind} subscriber${n === 1 ? '' : 's'}`;
+
 /** The stalled subscribers' client: `open(n)` more, `keep(n)` closes all but the newest n. */
 function startStaller(port) {
   if (args['stall-client'] === 'node') {
@@ -429,8 +432,8 @@ async function main() {
       const cutTotal = withStalled.reduce((sum, x) => sum + x.cut, 0);
       const kinds = [
         ['no stalled subscriber', none],
-        [`${STALLED} stalled subscribers`, withStalled],
-        ...(READERS > 0 ? [[`${READERS} reading subscribers (reference)`, withReaders]] : []),
+        [subscribers(STALLED, 'stalled'), withStalled],
+        ...(READERS > 0 ? [[`${subscribers(READERS, 'reading')} (reference)`, withReaders]] : []),
       ];
       const row = (name, cell) => `| ${name} | ${kinds.map(([, rows]) => cell(rows)).join(' | ')} |`;
       lines.push(
@@ -451,13 +454,13 @@ async function main() {
         row('events written per event committed (median)', (rows) => f(median(rows.map((x) => x.eventsSent / x.puts)))),
         row('server RSS peak during the run: median / each round', (rows) => `${f(med(rows, 'rssPeak'))} / ${each(rows, 'rssPeak')} MB`),
         '',
-        `PUT throughput with ${STALLED} stalled subscribers: ${f(ratio, 2)}x of without (each round: ${withStalled.map((x, i) => f(x.rps / none[i].rps, 2)).join(' / ')}; goal >= 0.9x: ${ratio >= 0.9 ? 'met' : 'NOT met'}).` +
+        `PUT throughput with ${subscribers(STALLED, 'stalled')}: ${f(ratio, 2)}x of without (each round: ${withStalled.map((x, i) => f(x.rps / none[i].rps, 2)).join(' / ')}; goal >= 0.9x: ${ratio >= 0.9 ? 'met' : 'NOT met'}).` +
           (cutTotal === 0
             ? " No subscriber was cut: the server's bound never acted, so this says nothing about it (longer runs or more writers)."
             : ` The server cut ${cutTotal} stalled subscribers, after ${f(median(withStalled.map((x) => x.eventsSent / Math.max(1, x.cut))), 0)} events written to each (median of rounds; then ${args['sse-buffer'] ?? 1024} more queued).`),
       );
       if (READERS > 0) {
-        lines.push(`With ${READERS} reading subscribers instead: ${f(med(withReaders, 'rps') / med(none, 'rps'), 2)}x of without.`);
+        lines.push(`With ${subscribers(READERS, 'reading')} instead: ${f(med(withReaders, 'rps') / med(none, 'rps'), 2)}x of without.`);
       }
     }
   } finally {
