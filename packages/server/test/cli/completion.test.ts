@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_COMMANDS } from '../../src/cli/client/run.js';
@@ -10,6 +11,19 @@ import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-s
 
 const execFileAsync = promisify(execFile);
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+const ZSH_DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'zsh-complete.zsh');
+
+/**
+ * Whether `shell` is here to run its script for real. CI installs zsh and fish and sets
+ * STASH_TEST_SHELLS=1, so a missing one fails there; elsewhere the script is checked by its
+ * structure only, and the test says so.
+ */
+function shellHere(shell: string): boolean {
+  if (has(shell)) return true;
+  if (process.env['STASH_TEST_SHELLS'] === '1') throw new Error(`${shell} is not installed, and STASH_TEST_SHELLS=1 requires it`);
+  console.warn(`${shell} is not installed: checking the ${shell} script by its structure only`);
+  return false;
+}
 
 /** Split one line of fish into words the way fish quotes: '…' (with \' and \\), "…", bare words. */
 function fishWords(line: string): string[] {
@@ -78,6 +92,29 @@ describe('stash completion (built bin)', () => {
     return stdout.split('\n').filter((l) => l !== '');
   }
 
+  /** The same environment as bash's: this build first on PATH as `stash`, the test server's URL. */
+  const shellEnv = (env: Record<string, string>): NodeJS.ProcessEnv => ({
+    PATH: `${dir}:${process.env['PATH'] ?? ''}`,
+    HOME: dir,
+    STASH_URL: server.url,
+    ...env,
+  });
+
+  /** What an interactive zsh offers on TAB after `line` (compinit, the script sourced, a real ZLE). */
+  async function zshComplete(line: string, env: Record<string, string> = {}, script = join(dir, 'stash.zsh')): Promise<string[]> {
+    const { stdout } = await execFileAsync('zsh', ['-f', ZSH_DRIVER, script, line], { encoding: 'utf8', env: shellEnv(env), timeout: 20_000 });
+    return stdout.split('\n').filter((l) => l !== '');
+  }
+
+  /** What fish offers after `line` (`complete -C`, the script sourced), candidates without descriptions. */
+  async function fishComplete(line: string, env: Record<string, string> = {}, autoload = false): Promise<string[]> {
+    const complete = `complete -C ${JSON.stringify(line)}`;
+    // autoload: the script saved in ~/.config/fish/completions (HOME is the test's folder), loaded by fish itself
+    const args = autoload ? ['-c', complete] : ['--no-config', '-c', `source ${join(dir, 'stash.fish')}; ${complete}`];
+    const { stdout } = await execFileAsync('fish', args, { encoding: 'utf8', env: shellEnv(env), timeout: 20_000 });
+    return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0] ?? '');
+  }
+
   it('an unknown or missing shell exits 2', async () => {
     expect((await runCli(['completion', 'tcsh'])).code).toBe(2);
     const none = await runCli(['completion']);
@@ -113,14 +150,34 @@ describe('stash completion (built bin)', () => {
     expect(await bashComplete(['get', 'app/'], { STASH_COMPLETE_KEYS: '1', STASH_URL: 'http://127.0.0.1:9' })).toEqual([]);
   });
 
+  it('zsh: an interactive zsh completes commands, flags, flag values and key names', async () => {
+    if (!shellHere('zsh')) return;
+    const parse = spawnSync('zsh', ['-n', join(dir, 'stash.zsh')], { encoding: 'utf8' });
+    expect(parse.status, parse.stderr).toBe(0);
+    expect(await zshComplete('stash ')).toEqual([...COMMAND_NAMES]);
+    expect(await zshComplete('stash hi')).toEqual(['history']);
+    expect((await zshComplete('stash ls --')).sort()).toEqual(['--help', '--json', '--token', '--url', '--zk-key']);
+    expect(await zshComplete('stash set k --format y')).toEqual(['yaml']);
+    expect(await zshComplete('stash import f --from ')).toEqual(['consul', 'etcd', 'vault']);
+    expect(await zshComplete('stash server --db.sync=')).toEqual(['full', 'normal']);
+    expect(await zshComplete('stash server --git.')).toEqual(expect.arrayContaining(['--git.enabled', '--git.path', '--git.remote']));
+    expect(await zshComplete('stash restore --r')).toEqual(['--rev']);
+    expect(await zshComplete('stash completion ')).toEqual(['bash', 'zsh', 'fish']);
+    expect(await zshComplete('stash help co')).toEqual(['completion']);
+    expect(await zshComplete('stash get app/')).toEqual([]);
+    expect((await zshComplete('stash get app/', { STASH_COMPLETE_KEYS: '1' })).sort()).toEqual(['app/config', 'app/db/host']);
+    expect(await zshComplete('stash rm ot', { STASH_COMPLETE_KEYS: '1' })).toEqual(['other/x']);
+    expect(await zshComplete('stash get app/', { STASH_COMPLETE_KEYS: '1', STASH_URL: 'http://127.0.0.1:9' })).toEqual([]);
+    // saved as _stash in a directory of $fpath, as the docs say: compinit autoloads it on the first TAB
+    const fpathDir = join(dir, 'zsh-functions');
+    mkdirSync(fpathDir);
+    writeFileSync(join(fpathDir, '_stash'), scripts['zsh'] ?? '');
+    expect(await zshComplete('stash hi', {}, fpathDir)).toEqual(['history']);
+    expect(await zshComplete('stash set k --format y', {}, fpathDir)).toEqual(['yaml']);
+  });
+
   it('zsh: a #compdef function with one _arguments case per command', () => {
     const script = scripts['zsh'] ?? '';
-    if (has('zsh')) {
-      const parse = spawnSync('zsh', ['-n', join(dir, 'stash.zsh')], { encoding: 'utf8' });
-      expect(parse.status, parse.stderr).toBe(0);
-    } else {
-      console.warn('zsh is not installed: checking the zsh script by its structure only');
-    }
     // zsh quoting is bash quoting for everything this script uses, so bash -n catches an unbalanced quote
     const parse = spawnSync('bash', ['-n', join(dir, 'stash.zsh')], { encoding: 'utf8' });
     expect(parse.status, parse.stderr).toBe(0);
@@ -141,14 +198,33 @@ describe('stash completion (built bin)', () => {
     expect(script).toContain('(default http\\://127.0.0.1\\:8080)');
   });
 
+  it('fish: fish completes commands, flags, flag values and key names', async () => {
+    if (!shellHere('fish')) return;
+    const parse = spawnSync('fish', ['-n', join(dir, 'stash.fish')], { encoding: 'utf8' });
+    expect(parse.status, parse.stderr).toBe(0);
+    expect((await fishComplete('stash ')).sort()).toEqual([...COMMAND_NAMES].sort());
+    expect(await fishComplete('stash hi')).toEqual(['history']);
+    expect(await fishComplete('stash ls --')).toEqual(['--help', '--json', '--token', '--url', '--zk-key']);
+    expect(await fishComplete('stash set k --format y')).toEqual(['yaml']);
+    expect(await fishComplete('stash import f --from ')).toEqual(['consul', 'etcd', 'vault']);
+    expect(await fishComplete('stash server --db.sync=')).toEqual(['--db.sync=full', '--db.sync=normal']);
+    expect(await fishComplete('stash restore --r')).toEqual(['--rev']);
+    expect(await fishComplete('stash completion ')).toEqual(['bash', 'fish', 'zsh']);
+    expect(await fishComplete('stash help co')).toEqual(['completion']);
+    expect(await fishComplete('stash get app/')).toEqual([]);
+    expect((await fishComplete('stash get app/', { STASH_COMPLETE_KEYS: '1' })).sort()).toEqual(['app/config', 'app/db/host']);
+    expect(await fishComplete('stash rm ot', { STASH_COMPLETE_KEYS: '1' })).toEqual(['other/x']);
+    expect(await fishComplete('stash get app/', { STASH_COMPLETE_KEYS: '1', STASH_URL: 'http://127.0.0.1:9' })).toEqual([]);
+    // saved as ~/.config/fish/completions/stash.fish, as the docs say
+    const completions = join(dir, '.config', 'fish', 'completions');
+    mkdirSync(completions, { recursive: true });
+    writeFileSync(join(completions, 'stash.fish'), scripts['fish'] ?? '');
+    expect(await fishComplete('stash hi', {}, true)).toEqual(['history']);
+    expect(await fishComplete('stash set k --format y', {}, true)).toEqual(['yaml']);
+  });
+
   it('fish: one complete line per command and flag, every quote closed', () => {
     const script = scripts['fish'] ?? '';
-    if (has('fish')) {
-      const parse = spawnSync('fish', ['-n', join(dir, 'stash.fish')], { encoding: 'utf8' });
-      expect(parse.status, parse.stderr).toBe(0);
-    } else {
-      console.warn('fish is not installed: checking the fish script by its structure only');
-    }
     const lines = script.split('\n').filter((l) => l.startsWith('complete '));
     const parsed = lines.map(fishWords);
     for (const words of parsed) expect(words.slice(0, 3)).toEqual(['complete', '-c', 'stash']);
