@@ -7,23 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_COMMANDS } from '../../src/cli/client/run.js';
 import { COMMAND_NAMES } from '../../src/cli/commands.js';
 import { BIN, buildOnce, runCli } from '../cli-client/run-cli.js';
+import { toolHere } from '../helpers/optional-tools.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const execFileAsync = promisify(execFile);
-const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const ZSH_DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'zsh-complete.zsh');
-
-/**
- * Whether `shell` is here to run its script for real. CI installs zsh and fish and sets
- * STASH_TEST_SHELLS=1, so a missing one fails there; elsewhere the script is checked by its
- * structure only, and the test says so.
- */
-function shellHere(shell: string): boolean {
-  if (has(shell)) return true;
-  if (process.env['STASH_TEST_SHELLS'] === '1') throw new Error(`${shell} is not installed, and STASH_TEST_SHELLS=1 requires it`);
-  console.warn(`${shell} is not installed: checking the ${shell} script by its structure only`);
-  return false;
-}
 
 /** Split one line of fish into words the way fish quotes: '…' (with \' and \\), "…", bare words. */
 function fishWords(line: string): string[] {
@@ -151,7 +139,7 @@ describe('stash completion (built bin)', () => {
   });
 
   it('zsh: an interactive zsh completes commands, flags, flag values and key names', async () => {
-    if (!shellHere('zsh')) return;
+    if (!toolHere('zsh', 'checking the zsh script by its structure only')) return;
     const parse = spawnSync('zsh', ['-n', join(dir, 'stash.zsh')], { encoding: 'utf8' });
     expect(parse.status, parse.stderr).toBe(0);
     expect(await zshComplete('stash ')).toEqual([...COMMAND_NAMES]);
@@ -199,7 +187,7 @@ describe('stash completion (built bin)', () => {
   });
 
   it('fish: fish completes commands, flags, flag values and key names', async () => {
-    if (!shellHere('fish')) return;
+    if (!toolHere('fish', 'checking the fish script by its structure only')) return;
     const parse = spawnSync('fish', ['-n', join(dir, 'stash.fish')], { encoding: 'utf8' });
     expect(parse.status, parse.stderr).toBe(0);
     expect((await fishComplete('stash ')).sort()).toEqual([...COMMAND_NAMES].sort());

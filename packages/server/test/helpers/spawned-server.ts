@@ -116,7 +116,7 @@ export async function waitForPing(url: string, server: Spawned, timeoutMs = 10_0
 export async function startStashProcess(
   db: string | undefined,
   extra: readonly string[] = [],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; /** --server.base-url the server runs under */ baseUrl?: string } = {},
 ): Promise<Spawned & { url: string; port: number }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -127,7 +127,7 @@ export async function startStashProcess(
       options,
     );
     try {
-      await waitForPing(url, server, options.timeoutMs, `listening on 127.0.0.1:${port}`);
+      await waitForPing(`${url}${options.baseUrl ?? ''}`, server, options.timeoutMs, `listening on 127.0.0.1:${port}`);
       return { ...server, url, port };
     } catch (e) {
       if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
