@@ -105,6 +105,36 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await page.unroute(viewPath);
   });
 
+  it('keeps the list the user asked for when a live refresh asked earlier answers after it', async () => {
+    await apiPut(url, 'order/a', '1');
+    await apiPut(url, 'order-other/b', '1');
+    const page = await open('/?search=order/');
+    await keyButton(page, 'order/a').waitFor();
+    // hold the live refresh the write below starts: it reads the list still filtered by the search
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const heldRead = new Promise<void>((resolve) => (held = resolve));
+    const filtered = /\/web\/keys\?(.*&)?search=order%2F/;
+    await page.route(filtered, async (route) => {
+      held();
+      await gate;
+      await route.continue();
+    });
+    await apiPut(url, 'order/c', '1');
+    await heldRead;
+    // meanwhile the user clears the search, and sees every key
+    await page.getByRole('searchbox').fill('');
+    await keyButton(page, 'order-other/b').waitFor();
+    const handled = page.evaluate(() => new Promise((resolve) => document.addEventListener('htmx:afterRequest', resolve, { once: true })));
+    release();
+    await handled;
+    // the older answer, still filtered, did not replace the newer one
+    expect(await keyButton(page, 'order-other/b').count()).toBe(1);
+    expect(await page.getByText(/matching/).count()).toBe(0);
+    await page.unroute(filtered);
+  });
+
   it('keeps an open view on its key, and tells an open edit form at once, with a diff and a merge', async () => {
     await apiPut(url, 'live/conf', 'host = a\nport = 1\nmode = x\n', 'ini');
     const page = await open('/?search=live/conf');
