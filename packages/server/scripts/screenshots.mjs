@@ -67,6 +67,11 @@ try {
         if (all || README_SET.has(name)) await page.screenshot({ path: join(out, `${all ? `${size}-` : ''}${name}-${scheme}.png`) });
       };
       const dialog = page.getByRole('dialog');
+      // the page behind a modal is inert until the dialog has closed: wait for that before using it
+      const escape = async () => {
+        await page.keyboard.press('Escape');
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+      };
       await page.goto(url);
       await shot('list');
       await page.getByRole('button', { name: 'app/config', exact: true }).click();
@@ -75,7 +80,7 @@ try {
       await dialog.getByRole('button', { name: 'History' }).click();
       await dialog.getByRole('heading', { name: 'History' }).waitFor();
       await shot('history');
-      await page.keyboard.press('Escape');
+      await escape();
       await page.getByRole('button', { name: 'Edit app/config' }).click();
       await dialog.getByRole('heading', { name: 'Edit Key' }).waitFor();
       await shot('edit');
@@ -89,7 +94,7 @@ try {
         await page.getByRole('button', { name: 'Save' }).click();
         await dialog.getByText('Conflict detected:').waitFor();
         await shot('conflict');
-        await page.keyboard.press('Escape');
+        await escape();
         await page.getByRole('button', { name: 'Switch to card view' }).click();
         await page.locator('ul.cards').waitFor();
         await shot('cards');
@@ -100,7 +105,7 @@ try {
         await page.getByRole('button', { name: 'Delete app/db/host' }).click();
         await page.getByRole('dialog', { name: 'Please confirm' }).waitFor();
         await shot('confirm');
-        await page.keyboard.press('Escape');
+        await escape();
         await page.getByRole('button', { name: 'app/payment-token', exact: true }).click();
         await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
         await shot('zk');
@@ -108,7 +113,7 @@ try {
         await page.getByRole('button', { name: 'Open', exact: true }).click();
         await dialog.getByText('webhook_secret').waitFor();
         await shot('zk-open');
-        await page.keyboard.press('Escape');
+        await escape();
         await page.getByRole('searchbox').fill('');
         await page.getByText('7 keys', { exact: true }).waitFor();
         // a change made elsewhere appears in the open page, marked with who made it
@@ -120,7 +125,7 @@ try {
         await dialog.getByRole('button', { name: /^Diff revision/ }).first().click();
         await dialog.getByRole('heading', { name: /^Changes/ }).waitFor();
         await shot('diff');
-        await page.keyboard.press('Escape');
+        await escape();
         await page.getByRole('button', { name: 'Browse folders' }).click();
         await page.getByRole('button', { name: /^app\// }).first().waitFor();
         await shot('folders');

@@ -37,6 +37,14 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     return watched.page;
   }
   const keyButton = (page: Page, key: string): ReturnType<Page['getByRole']> => page.getByRole('button', { name: key, exact: true });
+  /** `promise`, or a failure that says what did not happen within 10 s (instead of the test's timeout). */
+  const within10s = async <T>(promise: Promise<T>, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`within 10 s: ${what}`)), 10_000);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  };
 
   it('shows a write made through the API within a second, without a reload, and drops a deleted key', async () => {
     const page = await open();
@@ -122,13 +130,24 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
       await route.continue();
     });
     await apiPut(url, 'order/c', '1');
-    await heldRead;
+    await within10s(heldRead, 'the write did not start a live refresh of the filtered list');
     // meanwhile the user clears the search, and sees every key
     await page.getByRole('searchbox').fill('');
     await keyButton(page, 'order-other/b').waitFor();
-    const handled = page.evaluate(() => new Promise((resolve) => document.addEventListener('htmx:afterRequest', resolve, { once: true })));
+    // the held refresh's own afterRequest: htmx has handled its answer (swapped it or not)
+    const handled = page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const done = (event: Event): void => {
+            if (!(event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr.responseURL.includes('search=order%2F')) return;
+            document.removeEventListener('htmx:afterRequest', done);
+            resolve();
+          };
+          document.addEventListener('htmx:afterRequest', done);
+        }),
+    );
     release();
-    await handled;
+    await within10s(handled, 'the held live refresh did not answer');
     // the older answer, still filtered, did not replace the newer one
     expect(await keyButton(page, 'order-other/b').count()).toBe(1);
     expect(await page.getByText(/matching/).count()).toBe(0);
@@ -194,7 +213,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await dialog.locator('tr.diff-new', { hasText: 'b: 3' }).waitFor();
     await dialog.getByRole('button', { name: 'Back to history' }).click();
     await dialog.getByRole('button', { name: 'Compare selected' }).waitFor();
-    const revisions = await dialog.locator('tbody td.mono').allTextContents();
+    const revisions = await dialog.locator('tbody td.mono').allInnerTexts(); // as shown: the time under it is for phones
     expect(revisions).toHaveLength(3);
     const [newest, , oldest] = revisions.map((r) => r.slice(1));
     await dialog.getByRole('radio', { name: `Compare from revision ${oldest}` }).check();
