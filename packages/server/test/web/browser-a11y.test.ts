@@ -101,7 +101,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByText(/^\d+ entr(y|ies), newest first$/).waitFor();
         expect(new URL(page.url()).searchParams.get('action')).toBe('create');
         expect(await page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
-        for (const action of await page.locator('table.audit tbody td:nth-child(2)').allTextContents()) expect(action).toBe('create');
+        for (const action of await page.locator('table.audit tbody td:nth-child(2)').allInnerTexts()) expect(action).toBe('create');
         found['audit'] = await seriousViolations(page);
       } finally {
         await watched.close();

@@ -31,10 +31,14 @@ function input(name: string, label: string, current: string, type = 'text', plac
   return html`<div class="field"><label for="audit-${name}">${label}</label><input id="audit-${name}" name="${name}" class="input" type="${type}" value="${current}" placeholder="${placeholder}" autocomplete="off"${type === 'text' ? ' spellcheck="false"' : ''}></div>`;
 }
 
+/** What phones show inside another cell, where the result and actor columns are hidden (style.css). */
+const narrow = (content: Html): Html => html`<span class="narrow-only">${content}</span>`;
+
 function rows(entries: readonly AuditEntry[]): Html {
   return html`${entries.map((e) => {
     const iso = e.timestamp.toISOString();
-    return html`<tr><td class="col-when"><time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}</time></td><td><span class="op op-${e.action === 'read' || e.action === 'subscribe' ? 'create' : e.action}">${e.action}</span></td><td class="mono audit-key">${e.key}</td><td>${e.actor}<span class="muted"> · ${e.actorType}</span></td><td><span class="audit-result audit-${e.result}">${e.result.replace('_', ' ')}</span></td><td class="muted col-ip">${e.ip}</td></tr>`;
+    const result = html`<span class="audit-result audit-${e.result}">${e.result.replace('_', ' ')}</span>`;
+    return html`<tr><td class="col-when"><time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}</time></td><td><span class="op op-${e.action === 'read' || e.action === 'subscribe' ? 'create' : e.action}">${e.action}</span>${narrow(result)}</td><td class="mono audit-key">${e.key}${narrow(html`<span class="audit-actor-inline">${e.actor}</span>`)}</td><td class="col-actor">${e.actor}<span class="muted"> · ${e.actorType}</span></td><td class="col-result">${result}</td><td class="muted col-ip">${e.ip}</td></tr>`;
   })}`;
 }
 
@@ -46,7 +50,7 @@ export function auditPage(m: AuditModel): Html {
   const table =
     m.entries.length === 0
       ? html`<div class="empty"><p>No audit entries match.</p></div>`
-      : html`<div class="table-wrap"><table class="audit"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Action</th><th scope="col">Key</th><th scope="col">Actor</th><th scope="col">Result</th><th scope="col" class="col-ip">IP</th></tr></thead><tbody>${rows(m.entries)}</tbody></table></div>`;
+      : html`<div class="table-wrap"><table class="audit"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Action</th><th scope="col">Key</th><th scope="col" class="col-actor">Actor</th><th scope="col" class="col-result">Result</th><th scope="col" class="col-ip">IP</th></tr></thead><tbody>${rows(m.entries)}</tbody></table></div>`;
   return pageShell({
     base,
     assets: m.assets,
