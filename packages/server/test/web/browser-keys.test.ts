@@ -22,8 +22,8 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI in a browser', () => {
     await server?.close();
   });
 
-  async function open(path = '/'): Promise<Page> {
-    watched = await openPage(browser);
+  async function open(path = '/', size: { width?: number; height?: number } = {}): Promise<Page> {
+    watched = await openPage(browser, size);
     page = watched.page;
     await page.goto(`${url}${path}`);
     return page;
@@ -207,6 +207,52 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI in a browser', () => {
     await dialog().waitFor({ state: 'hidden' });
     await page.getByRole('status').getByText(/Restored “hist\/k” to revision/).waitFor();
     expect((await apiGet(url, 'hist/k')).body.toString()).toBe('version one');
+  });
+
+  it('shows long keys whole on a phone, in the table and as cards, wrapped after a slash', async () => {
+    const keys = ['phone/a/rather/long/path/to/the/setting-one', 'phone/a/rather/long/path/to/the/setting-two'];
+    for (const key of keys) await fetch(`${url}/kv/${key}`, { method: 'PUT', body: 'v' });
+    await open('/?search=phone/', { width: 375, height: 780 });
+    // each key link: its text as shown, whether any of it is cut off, and the text before each line break
+    const shown = async (): Promise<Array<{ text: string; clipped: boolean; breaksAfter: string[] }>> =>
+      page.locator('.key-link').evaluateAll((links) =>
+        links.map((l) => {
+          const breaksAfter: string[] = [];
+          let top: number | undefined;
+          let before = '';
+          const walker = document.createTreeWalker(l, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const text = node.textContent ?? '';
+            for (let i = 0; i < text.length; i++) {
+              const range = document.createRange();
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              const y = range.getBoundingClientRect().top;
+              if (top !== undefined && y > top + 2) breaksAfter.push(before);
+              top = y;
+              before += text[i];
+            }
+          }
+          return { text: before, clipped: l.scrollWidth > l.clientWidth, breaksAfter };
+        }),
+      );
+    for (const view of ['table', 'cards']) {
+      const links = await shown();
+      expect(links.map((l) => l.text).sort(), view).toEqual(keys);
+      for (const l of links) {
+        expect(l.clipped, `${view}: ${l.text}`).toBe(false);
+        expect(l.breaksAfter.length, `${view}: ${l.text}`).toBeGreaterThan(0);
+        for (const start of l.breaksAfter) expect(start.endsWith('/'), `${view}: ${l.text} breaks after “${start}”`).toBe(true);
+      }
+      if (view === 'table') {
+        await page.getByRole('button', { name: 'Switch to card view' }).click();
+        await page.locator('ul.cards').waitFor();
+      }
+    }
+    await page.getByRole('button', { name: 'Switch to table view' }).click();
+    await page.locator('ul.cards').waitFor({ state: 'detached' });
+    // the accessible name is the key, whatever the line breaks
+    await page.getByRole('button', { name: keys[0], exact: true }).waitFor();
   });
 
   it('shows markup in keys and values as text and never runs it', async () => {

@@ -7,7 +7,8 @@ import { apiPut, get } from './web-helpers.js';
 /** Key and size of every row the table shows, in order (page size 0: all on one page). */
 async function tableRows(url: string, cookie = ''): Promise<string[]> {
   const page = (await get(`${url}/web/keys`, { cookie })).text;
-  return [...page.matchAll(/class="key-link"[^>]*>([^<]*)<\/button>.*?<td class="col-size">([^<]*)<\/td>/g)].map((m) => `${m[1]} ${m[2]}`);
+  // a key's text has a <wbr> after each slash (where it may wrap)
+  return [...page.matchAll(/class="key-link"[^>]*>(.*?)<\/button>.*?<td class="col-size">([^<]*)<\/td>/g)].map((m) => `${(m[1] ?? '').replaceAll('<wbr>', '')} ${m[2]}`);
 }
 
 /** The same from the API, sorted as the UI sorts. */

@@ -16,8 +16,14 @@ export interface KeysTableModel {
   tree?: FolderPage | undefined;
 }
 
+/** A key that may wrap after each `/` where it wraps at all (phones: style.css); `<wbr>` adds no text. */
+function breakableKey(key: string): Html {
+  const parts = key.split('/');
+  return html`${parts.map((part, i) => (i < parts.length - 1 ? html`${part}/<wbr>` : part))}`;
+}
+
 function keyButton(base: string, k: KeyRow): Html {
-  return html`<button type="button" class="key-link" hx-get="${keyPath(base, 'view', k.key)}" title="View ${k.key}">${k.key}</button>`;
+  return html`<button type="button" class="key-link" hx-get="${keyPath(base, 'view', k.key)}" title="View ${k.key}">${breakableKey(k.key)}</button>`;
 }
 
 /** Edit and Delete where the viewer may write; no Edit for zero-knowledge values (the server cannot open them). */
