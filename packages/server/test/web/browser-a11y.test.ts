@@ -47,6 +47,51 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
     await server?.close();
   });
 
+  it('fits every table on a phone: the list, history, import preview and audit log need no sideways scroll', async () => {
+    const long = 'app/a/rather/long/path/to/the/setting-with-a-long-name';
+    for (const v of ['1', '2', '3']) await apiPut(server.url, long, v, 'text', ADMIN);
+    const watched = await openPage(browser, { width: 375, height: 780 });
+    const { page } = watched;
+    // tables wider than what holds them: their content is cut off behind a sideways scroll
+    const overflowing = (): Promise<string[]> =>
+      page.locator('.table-wrap').evaluateAll((wraps) =>
+        wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => `${w.querySelector('table')?.className ?? '?'}: ${w.scrollWidth} > ${w.clientWidth}`),
+      );
+    const found: Record<string, string[]> = {};
+    const closeModal = async (): Promise<void> => {
+      await page.keyboard.press('Escape');
+      await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    };
+    try {
+      await page.goto(`${server.url}/`);
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill('admin-pw');
+      await page.getByRole('button', { name: 'Login' }).click();
+      await page.getByRole('button', { name: long, exact: true }).waitFor();
+      found['list'] = await overflowing();
+      await page.getByRole('button', { name: long, exact: true }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: /^Restore revision/ }).first().waitFor();
+      found['history'] = await overflowing();
+      await closeModal();
+      await page.getByRole('button', { name: 'Import…' }).click();
+      const env = 'A_RATHER_LONG_VARIABLE_NAME_FROM_A_DOT_ENV_FILE=1\nPORT=2\n';
+      await page.getByLabel('File (.env or a JSON export)').setInputFiles({ name: 'svc.env', mimeType: 'text/plain', buffer: Buffer.from(env) });
+      await page.getByText(/^Read: svc.env/).waitFor();
+      await page.getByLabel('Into prefix').fill('app/imported/from/a/file');
+      await page.getByRole('button', { name: 'Preview' }).click();
+      await page.getByRole('dialog').locator('table.import-table').waitFor();
+      found['import preview'] = await overflowing();
+      await closeModal();
+      await page.goto(`${server.url}/audit`);
+      await page.locator('table.audit').waitFor();
+      found['audit'] = await overflowing();
+    } finally {
+      await watched.close();
+    }
+    expect(found).toEqual({ list: [], history: [], 'import preview': [], audit: [] });
+  });
+
   for (const scheme of ['light', 'dark'] as const) {
     it(`finds no serious or critical violation on the login, list, cards, view, edit, history, diff, zero-knowledge, folder and audit views (${scheme})`, async () => {
       const watched = await openPage(browser, { colorScheme: scheme });

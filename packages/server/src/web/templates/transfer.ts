@@ -38,12 +38,14 @@ export interface ImportPreview {
 }
 
 const LABELS: Record<ImportRow['change'], string> = { create: 'created', update: 'updated', unchanged: 'left alone', forbidden: 'not allowed' };
+/** red only for what would fail; a key left alone is no problem */
+const OP_CLASS: Record<ImportRow['change'], string> = { create: 'op-create', update: 'op-update', unchanged: 'op-same', forbidden: 'op-delete' };
 
 function previewTable(p: ImportPreview): Html {
   const { counts } = p;
   return html`<div class="import-preview"><p class="alert alert-info" role="status">${counts.create} to create, ${counts.update} to update, ${counts.unchanged} left alone${counts.forbidden > 0 ? html`, <strong>${counts.forbidden} you may not write</strong>` : ''}.</p>
-<div class="table-wrap diff-wrap"><table class="import-table"><thead><tr><th scope="col">Key</th><th scope="col">Format</th><th scope="col">Change</th></tr></thead><tbody>${p.rows.map(
-    (r) => html`<tr class="import-${r.change}"><td class="mono">${r.key}</td><td>${r.format}</td><td><span class="op op-${r.change === 'create' ? 'create' : r.change === 'update' ? 'update' : 'delete'}">${LABELS[r.change]}</span></td></tr>`,
+<div class="table-wrap diff-wrap"><table class="import-table"><thead><tr><th scope="col">Key</th><th scope="col" class="col-format">Format</th><th scope="col">Change</th></tr></thead><tbody>${p.rows.map(
+    (r) => html`<tr class="import-${r.change}"><td class="mono import-key">${r.key}</td><td class="col-format">${r.format}</td><td><span class="op ${OP_CLASS[r.change]}">${LABELS[r.change]}</span></td></tr>`,
   )}</tbody></table></div></div>`;
 }
 
@@ -58,7 +60,7 @@ export function importForm(m: ImportFormModel): Html {
 ${modalHeader('Import keys')}
 <div class="modal-body">
 ${m.problem ? html`<div class="alert alert-error" role="alert"><p class="alert-text"><strong>Error:</strong> ${m.problem}</p></div>` : ''}
-<div class="field"><label for="import-file">File (.env or a JSON export)</label><input id="import-file" class="input" type="file" accept=".env,.json,application/json,text/plain" data-import-file><p class="hint" id="import-file-name">${m.name ? `Read: ${m.name}` : 'Nothing is sent until you preview.'}</p></div>
+<div class="field"><label for="import-file">File (.env or a JSON export)</label><input id="import-file" class="input" type="file" accept=".env,.json,application/json,text/plain" data-import-file><p class="hint" id="import-file-name">${m.name ? `Using ${m.name}; choose a file to replace it.` : 'Nothing is sent until you preview.'}</p></div>
 <input type="hidden" name="name" id="import-name" value="${m.name ?? ''}">
 <textarea name="content" id="import-content" hidden aria-hidden="true" tabindex="-1">${m.content ?? ''}</textarea>
 <div class="field"><label for="import-prefix">Into prefix</label><input id="import-prefix" class="input mono" name="prefix" value="${m.prefix}" placeholder="app/ (empty: keys as written)" autocomplete="off" spellcheck="false"></div>
