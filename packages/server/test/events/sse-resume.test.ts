@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { openStream, put, type FetchStream } from './sse-helpers.js';
+import { request } from 'node:http';
+import { eventually, metricValue, openStream, parseWire, put, type FetchStream } from './sse-helpers.js';
 
 const servers: TestServer[] = [];
 // fetch's pool may leave a request-less socket behind an aborted stream; do not wait 5 s for it
@@ -210,6 +211,56 @@ describe('resume across several replay pages', () => {
     stale.close();
     edge.close();
   });
+});
+
+describe('a log pruned while a slow client replays', () => {
+  it('sends the events replayed so far, then reset, never a gap', async () => {
+    const server = await start();
+    // 1,000 keys with long names written ten times: 10,000 revisions, about 10 MB of events,
+    // far more than loopback's socket buffers hold for a client that stops reading (3-4 MB here)
+    const keys = Array.from({ length: 1000 }, (_, i) => `slow/${String(i).padStart(4, '0')}/${'x'.repeat(990)}`);
+    await writeBatches(server.url, Array.from({ length: 10 }, () => keys).flat(), 250);
+    const total = await server.store.currentRevision();
+    expect(total).toBe(10_000);
+
+    // a client that resumes from the start and reads nothing: the replay waits for its socket
+    const chunks: Buffer[] = [];
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(`${server.url}/kv/subscribe/slow/*?since=0`, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.statusCode).toBe(200);
+    res.pause();
+    res.on('data', (c: Buffer) => chunks.push(c));
+    let sent = -1;
+    await eventually(async () => {
+      const now = await metricValue(server.metrics.sseEventsSent);
+      const still = now === sent && now > 0;
+      sent = now;
+      if (!still) await new Promise((r) => setTimeout(r, 200));
+      return still;
+    }, 20_000);
+    // the replay is held back before the range retention is about to drop
+    expect(sent).toBeLessThan(9000);
+
+    // meanwhile retention drops all but the last round: 1..9000 are gone
+    expect(await server.store.pruneHistory(new Date(Date.now() + 60_000), 1)).toBe(9000);
+    await put(server.url, 'slow/live', 'v'); // revision 10,001
+    res.resume();
+    await eventually(() => Buffer.concat(chunks).toString().includes('id: 10001\n'), 20_000);
+    res.destroy();
+
+    const events = parseWire(Buffer.concat(chunks).toString());
+    const reset = events.findIndex((e) => e.event === 'reset');
+    expect(reset).toBeGreaterThan(0); // after some replayed changes
+    const replayed = events.slice(0, reset).map((e) => Number(e.id));
+    // a contiguous run from the start, with nothing from after the pruned range slipped in
+    expect(replayed).toEqual(range(1, replayed.length));
+    expect(replayed.length).toBeLessThan(9000);
+    expect(events[reset]?.id).toBe(String(total));
+    expect(events.slice(reset + 1).map((e) => [e.event, e.id])).toEqual([['change', '10001']]);
+  }, 60_000);
 });
 
 describe('reset and odd resume points', () => {
