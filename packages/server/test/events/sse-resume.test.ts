@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { eventually, metricValue, openStream, parseWire, put, type FetchStream } from './sse-helpers.js';
 
 const servers: TestServer[] = [];
@@ -225,7 +225,7 @@ describe('a log pruned while a slow client replays', () => {
 
     // a client that resumes from the start and reads nothing: the replay waits for its socket
     const chunks: Buffer[] = [];
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(`${server.url}/kv/subscribe/slow/*?since=0`, resolve);
       req.on('error', reject);
       req.end();
