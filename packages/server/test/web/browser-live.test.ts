@@ -154,6 +154,46 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await page.unroute(filtered);
   });
 
+  it('keeps what the user opened in the modal when the live refresh of the open view answers after it', async () => {
+    await apiPut(url, 'late/hist', 'v1');
+    const page = await open('/?search=late/hist');
+    await keyButton(page, 'late/hist').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const heldRead = new Promise<void>((resolve) => (held = resolve));
+    const viewPath = /\/web\/keys\/view\/late%2Fhist/;
+    await page.route(viewPath, async (route) => {
+      held();
+      await gate;
+      await route.continue();
+    });
+    await apiPut(url, 'late/hist', 'v2'); // the open view follows its key: a refresh, held above
+    await within10s(heldRead, 'the write did not start a live refresh of the open view');
+    // meanwhile the user opens the key's history
+    await dialog.getByRole('button', { name: 'History' }).click();
+    await dialog.getByRole('heading', { name: 'History' }).waitFor();
+    const handled = page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const done = (event: Event): void => {
+            if (!(event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr.responseURL.includes('/web/keys/view/')) return;
+            document.removeEventListener('htmx:afterRequest', done);
+            resolve();
+          };
+          document.addEventListener('htmx:afterRequest', done);
+        }),
+    );
+    release();
+    await within10s(handled, 'the held live refresh did not answer');
+    // the older answer, the view, did not replace the history the user asked for after it
+    expect(await dialog.getByRole('heading', { name: 'History' }).count()).toBe(1);
+    expect(await dialog.getByRole('heading', { name: 'View Key' }).count()).toBe(0);
+    await page.unroute(viewPath);
+  });
+
   it('keeps an open view on its key, and tells an open edit form at once, with a diff and a merge', async () => {
     await apiPut(url, 'live/conf', 'host = a\nport = 1\nmode = x\n', 'ini');
     const page = await open('/?search=live/conf');
