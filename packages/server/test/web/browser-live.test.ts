@@ -262,6 +262,8 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await dialog.getByRole('heading', { name: `Changes #${oldest} → #${newest}` }).waitFor();
     await dialog.locator('tr.diff-old', { hasText: 'a: 1' }).waitFor();
     await dialog.getByRole('button', { name: 'Back to history' }).click();
+    // the history is shown (read before the write below: else it would show the write as current)
+    await dialog.getByRole('heading', { name: 'History' }).waitFor();
     // a change after the history was opened: the rollback is refused, nothing overwritten
     await apiPut(url, 'hist/diff', 'changed: meanwhile\n', 'yaml');
     await dialog.getByRole('button', { name: `Restore revision ${oldest}` }).click();
