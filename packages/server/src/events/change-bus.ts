@@ -96,6 +96,18 @@ export class ChangeBus implements ChangePublisher {
     this.notify(CATCH_UP_ALL);
   }
 
+  /**
+   * Resolves once everything published or notified so far has been handed to the listeners, or
+   * after `maxMs` (a change-log read that hangs must not hold a shutdown).
+   */
+  async settle(maxMs = 1000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while ((this.scheduled || this.running) && !this.stopped && Date.now() < deadline) {
+      // a scheduled run goes on the next turn; a running one may wait for the database
+      await new Promise((resolve) => (this.running ? setTimeout(resolve, 1) : setImmediate(resolve)));
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     this.pending = [];

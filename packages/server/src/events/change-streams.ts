@@ -52,6 +52,7 @@ export async function startChangeStreams(options: ChangeStreamsOptions): Promise
     hub,
     close: () =>
       (closing ??= (async () => {
+        await bus.settle(); // changes committed before the end reach the streams before it
         await hub.close();
         bus.stop();
         await bridge?.close();

@@ -4,6 +4,10 @@ import type { ChangeEntry } from '../storage/store.js';
 import { eventBytes, formatChangeEvent, type EventBytes } from './sse-wire.js';
 import type { SseSubscriber, SubscriberCounters } from './sse-subscriber.js';
 
+/** How long committed changes are gathered before fan-out, and how many at most. */
+const COALESCE_MS = 2;
+const MAX_PENDING = 512;
+
 export interface SseHubOptions {
   /** interval of `: ping` comments; 0 disables them */
   heartbeatMs: number;
@@ -56,9 +60,32 @@ export class SseHub {
     });
   }
 
-  /** Bus listener: committed changes in revision order. */
+  /** Changes received and not yet written: fan-out runs at most every COALESCE_MS. */
+  private pending: ChangeEntry[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Bus listener: committed changes in revision order. They are gathered for up to COALESCE_MS
+   * (or MAX_PENDING changes) and written together: each subscriber then gets one socket write
+   * for all of them instead of one per group commit, which is what fan-out costs (bench/README.md).
+   */
   readonly deliver = (entries: readonly ChangeEntry[]): void => {
-    // several changes at once (a group commit): each subscriber's are written together
+    if (this.subscribers.size === 0) return;
+    for (const entry of entries) this.pending.push(entry);
+    if (this.pending.length >= MAX_PENDING) this.flush();
+    else this.flushTimer ??= setTimeout(this.flush, COALESCE_MS);
+  };
+
+  private readonly flush = (): void => {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const entries = this.pending;
+    this.pending = [];
+    if (entries.length > 0) this.fanOut(entries);
+  };
+
+  private fanOut(entries: readonly ChangeEntry[]): void {
+    // several changes at once: each subscriber's are written together, in one socket write
     const corked = entries.length > 1 ? new Set<Socket>() : undefined;
     try {
       for (const entry of entries) {
@@ -69,7 +96,7 @@ export class SseHub {
     } finally {
       if (corked) for (const socket of corked) socket.uncork();
     }
-  };
+  }
 
   /**
    * End every stream so clients reconnect (to another server, or this one after a restart).
@@ -78,6 +105,7 @@ export class SseHub {
   async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
+    this.flush(); // what was committed before the end reaches the streams first
     if (this.subscribers.size === 0) return;
     const all = [...this.subscribers];
     const gone = Promise.all(all.map((sub) => new Promise<void>((resolve) => sub.onClose(resolve))));

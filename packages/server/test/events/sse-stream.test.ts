@@ -231,3 +231,34 @@ describe('GET /kv/subscribe (compat 5.6)', () => {
   });
 });
 
+describe('changes gathered for fan-out', () => {
+  it('delivers what was committed right before a shutdown ahead of the end of the stream', async () => {
+    const closing = await startTestServer(['--server.shutdown-timeout', '300ms']);
+    const s = await openStream(`${closing.url}/kv/subscribe/last/*`);
+    const revisions: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${closing.url}/kv/last/${i}`, { method: 'PUT', body: 'v' });
+      revisions.push(Number(res.headers.get('x-stash-revision')));
+    }
+    await closing.close(); // at once: the last changes may still be gathered for fan-out
+    await s.ended;
+    expect(s.endState()).toBe('done');
+    expect(s.changes().map((c) => c.revision)).toEqual(revisions);
+  });
+
+  it('writes a burst of changes to each subscriber in revision order, each event whole', async () => {
+    const streams = await Promise.all(Array.from({ length: 5 }, () => openStream(`${server.url}/kv/subscribe/burst/*`)));
+    const items = Array.from({ length: 300 }, (_, i) => ({ key: `burst/${i}`, value: String(i) }));
+    const res = await fetch(`${server.url}/kv/`, { method: 'POST', body: JSON.stringify(items) });
+    expect(res.status).toBe(200);
+    const writes = await Promise.all(Array.from({ length: 50 }, (_, i) => put(server.url, `burst/single/${i}`, 'x')));
+    expect(writes.every((status) => status === 201)).toBe(true);
+    for (const s of streams) {
+      await s.waitFor((x) => x.changes().length === 350, 10_000);
+      const revs = s.changes().map((c) => c.revision);
+      expect(revs).toEqual([...revs].sort((a, b) => a - b));
+      expect(new Set(revs).size).toBe(350);
+      s.close();
+    }
+  });
+});
