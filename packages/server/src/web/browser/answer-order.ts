@@ -6,15 +6,7 @@
 // back. A read (GET) that answers after a newer request's answer was shown in the same place is
 // dropped; a write's answer is always shown (it carries the write's outcome).
 
-interface HtmxRequestDetail {
-  xhr: XMLHttpRequest;
-  target: Element;
-  requestConfig?: { verb?: string };
-}
-
-interface HtmxSwapDetail extends HtmxRequestDetail {
-  shouldSwap: boolean;
-}
+import type { HtmxResponseDetail } from './page.js';
 
 interface Region {
   asked: number;
@@ -29,13 +21,13 @@ for (const id of ['keys-table', 'modal-content']) {
 const asked = new WeakMap<XMLHttpRequest, { region: Region; n: number }>();
 
 document.addEventListener('htmx:beforeSend', (event) => {
-  const detail = (event as CustomEvent<HtmxRequestDetail>).detail;
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
   const region = regions.get(detail.target);
   if (region) asked.set(detail.xhr, { region, n: ++region.asked });
 });
 
 document.addEventListener('htmx:beforeSwap', (event) => {
-  const detail = (event as CustomEvent<HtmxSwapDetail>).detail;
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
   const request = asked.get(detail.xhr);
   // an answer the server sent elsewhere (a form's error, HX-Retarget) is a write's: always shown
   if (!request || regions.get(detail.target) !== request.region || !detail.shouldSwap) return;

@@ -1,11 +1,12 @@
 // The page's dialogs, toasts and error messages: what htmx attributes do not express.
 
-interface HtmxResponseDetail {
+/** What htmx's request events carry that this page reads (beforeSend has all but the swap fields). */
+export interface HtmxResponseDetail {
   xhr: XMLHttpRequest;
   target: Element;
   shouldSwap: boolean;
   isError: boolean;
-  requestConfig?: { headers?: Record<string, string> };
+  requestConfig?: { verb?: string; headers?: Record<string, string> };
 }
 
 /** Marks a live refresh of the modal's content (live.ts): it keeps the focus and never opens the modal. */

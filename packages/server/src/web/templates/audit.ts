@@ -2,6 +2,7 @@ import { ACTOR_TYPES, AUDIT_ACTIONS, AUDIT_RESULTS, type AuditEntry } from '../.
 import { html, type Html } from '../html.js';
 import type { Preferences } from '../preferences.js';
 import type { StaticAssets } from '../static-assets.js';
+import { narrowOnly } from './display.js';
 import { icon } from './icons.js';
 import { pageShell } from './layout.js';
 import { themeToggle } from './toolbar.js';
@@ -31,14 +32,11 @@ function input(name: string, label: string, current: string, type = 'text', plac
   return html`<div class="field"><label for="audit-${name}">${label}</label><input id="audit-${name}" name="${name}" class="input" type="${type}" value="${current}" placeholder="${placeholder}" autocomplete="off"${type === 'text' ? ' spellcheck="false"' : ''}></div>`;
 }
 
-/** What phones show inside another cell, where the result and actor columns are hidden (style.css). */
-const narrow = (content: Html): Html => html`<span class="narrow-only">${content}</span>`;
-
 function rows(entries: readonly AuditEntry[]): Html {
   return html`${entries.map((e) => {
     const iso = e.timestamp.toISOString();
     const result = html`<span class="audit-result audit-${e.result}">${e.result.replace('_', ' ')}</span>`;
-    return html`<tr><td class="col-when"><time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}</time></td><td><span class="op op-${e.action === 'read' || e.action === 'subscribe' ? 'create' : e.action}">${e.action}</span>${narrow(result)}</td><td class="mono audit-key">${e.key}${narrow(html`<span class="audit-actor-inline">${e.actor}</span>`)}</td><td class="col-actor">${e.actor}<span class="muted"> · ${e.actorType}</span></td><td class="col-result">${result}</td><td class="muted col-ip">${e.ip}</td></tr>`;
+    return html`<tr><td class="col-when"><time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}</time></td><td><span class="op op-${e.action === 'read' || e.action === 'subscribe' ? 'create' : e.action}">${e.action}</span>${narrowOnly(result)}</td><td class="mono audit-key">${e.key}${narrowOnly(html`${e.actor}`, 'audit-actor-inline')}</td><td class="col-actor">${e.actor}<span class="muted"> · ${e.actorType}</span></td><td class="col-result">${result}</td><td class="muted col-ip">${e.ip}</td></tr>`;
   })}`;
 }
 

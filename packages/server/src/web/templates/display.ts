@@ -12,6 +12,14 @@ export function formatSize(size: number): string {
 }
 
 /** `2026-12-02 02:31` in UTC, inside a <time> with the exact instant. */
+/**
+ * Shown only at a phone's width, inside another cell, where the column that holds `content`
+ * is hidden (`.narrow-only` in style.css): each is shown once, never read twice.
+ */
+export function narrowOnly(content: Html, className = ''): Html {
+  return html`<span class="narrow-only${className === '' ? '' : ` ${className}`}">${content}</span>`;
+}
+
 export function timeTag(date: Date): Html {
   const iso = date.toISOString();
   return html`<time datetime="${iso}" title="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>`;

@@ -1,6 +1,6 @@
 import type { Format } from '@stash/client/core';
 import { html, type Html } from '../html.js';
-import { formatBadge, keyPath, timeTag } from './display.js';
+import { formatBadge, keyPath, narrowOnly, timeTag } from './display.js';
 import { icon } from './icons.js';
 import type { ShownValue } from './key-view.js';
 import { valueBlock } from './key-view.js';
@@ -47,7 +47,7 @@ export function historyView(m: HistoryModel): Html {
       ? html``
       : html`<input type="radio" name="${side}" value="${e.revision}" aria-label="Compare ${side} revision ${e.revision}"${checked ? ' checked' : ''}>`;
   const rows = m.entries.map(
-    (e, i) => html`<tr${e.revision === m.current ? html` class="is-current"` : ''}><td class="col-pick">${pick(e, 'from', e === written[1])}${pick(e, 'to', e === written[0])}</td><td class="mono">#${e.revision}<span class="rev-when">${timeTag(e.timestamp)}</span></td><td class="col-when">${timeTag(e.timestamp)}</td><td class="col-author">${e.author}</td><td class="col-change"><span class="op op-${e.action}">${e.action}</span> ${e.action === 'delete' ? '' : formatBadge(e.format)}${e.revision === m.current ? html` <span class="badge">current</span>` : ''}</td><td class="col-actions"><div class="row-actions">${e.action === 'delete'
+    (e, i) => html`<tr${e.revision === m.current ? html` class="is-current"` : ''}><td class="col-pick">${pick(e, 'from', e === written[1])}${pick(e, 'to', e === written[0])}</td><td class="mono">#${e.revision}${narrowOnly(timeTag(e.timestamp), 'rev-when')}</td><td class="col-when">${timeTag(e.timestamp)}</td><td class="col-author">${e.author}</td><td class="col-change"><span class="op op-${e.action}">${e.action}</span> ${e.action === 'delete' ? '' : formatBadge(e.format)}${e.revision === m.current ? html` <span class="badge">current</span>` : ''}</td><td class="col-actions"><div class="row-actions">${e.action === 'delete'
       ? ''
       : html`<button type="button" class="btn btn-small" hx-get="${keyPath(m.base, 'revision', m.key)}?rev=${e.revision}" hx-target="#modal-content" aria-label="View revision ${e.revision}">View</button>${previousWrite(m.entries, i) === undefined ? '' : diffButton(m.base, m.key, previousWrite(m.entries, i) as number, e.revision, `Diff revision ${e.revision} against the one before`)}${m.canWrite && e.revision !== m.current ? restoreButton(m.base, m.key, e.revision, m.current) : ''}`}</div></td></tr>`,
   );
