@@ -8,7 +8,7 @@ import { toolHere } from '../helpers/optional-tools.js';
 import { createTestDatabase, PG_URL, type TestDatabase } from '../helpers/pg.js';
 import { ROOT, buildOnce, freePort, startStashProcess, type Spawned } from '../helpers/spawned-server.js';
 import { makeTempDir } from '../helpers/test-server.js';
-import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from '../web/browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, signIn, unexpected, type WatchedPage } from '../web/browser.js';
 
 // deploy/docker-compose.yml without Docker: its nginx.conf, as shipped, in front of two real servers
 // on one PostgreSQL database, run with the compose file's settings (base URL /stash, the proxy trusted)
@@ -181,11 +181,7 @@ describe.skipIf(!NGINX || !PG_URL)('deploy/nginx.conf in front of two servers on
     it('signs in, creates a key, and sees a change made through the API live', async () => {
       watched = await openPage(browser);
       const { page } = watched;
-      await page.goto(`${proxy}/`);
-      await page.getByLabel('Username').fill('admin');
-      await page.getByLabel('Password').fill('admin-pw');
-      await page.getByRole('button', { name: 'Login' }).click();
-      await page.getByRole('searchbox', { name: 'Search keys' }).waitFor();
+      await signIn(page, proxy, 'admin', 'admin-pw'); // at / (nginx sends it on to /stash/)
       expect(new URL(page.url()).pathname).toBe('/stash/');
       await page.getByRole('button', { name: 'New Key' }).first().click();
       await page.getByLabel('Key', { exact: true }).fill('browser/made');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { RUN_BROWSER_TESTS, launchBrowser, openPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, signIn } from './browser.js';
 import { apiPut } from './web-helpers.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -19,6 +19,12 @@ interface AxeViolation {
 }
 
 /** axe-core in the page (evaluated over the DevTools protocol, which the page's CSP does not govern). */
+/** Esc, and wait until the dialog has closed: until then the page behind it is inert. */
+async function closeModal(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.locator('dialog[open]').waitFor({ state: 'detached' });
+}
+
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
@@ -58,22 +64,15 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => `${w.querySelector('table')?.className ?? '?'}: ${w.scrollWidth} > ${w.clientWidth}`),
       );
     const found: Record<string, string[]> = {};
-    const closeModal = async (): Promise<void> => {
-      await page.keyboard.press('Escape');
-      await page.locator('dialog[open]').waitFor({ state: 'detached' });
-    };
     try {
-      await page.goto(`${server.url}/`);
-      await page.getByLabel('Username').fill('admin');
-      await page.getByLabel('Password').fill('admin-pw');
-      await page.getByRole('button', { name: 'Login' }).click();
+      await signIn(page, server.url, 'admin', 'admin-pw');
       await page.getByRole('button', { name: long, exact: true }).waitFor();
       found['list'] = [...(await overflowing()), ...(await seriousViolations(page))];
       await page.getByRole('button', { name: long, exact: true }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
       await page.getByRole('dialog').getByRole('button', { name: /^Restore revision/ }).first().waitFor();
       found['history'] = [...(await overflowing()), ...(await seriousViolations(page))];
-      await closeModal();
+      await closeModal(page);
       await page.getByRole('button', { name: 'Import…' }).click();
       const env = 'A_RATHER_LONG_VARIABLE_NAME_FROM_A_DOT_ENV_FILE=1\nPORT=2\n';
       await page.getByLabel('File (.env or a JSON export)').setInputFiles({ name: 'svc.env', mimeType: 'text/plain', buffer: Buffer.from(env) });
@@ -82,7 +81,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
       await page.getByRole('button', { name: 'Preview' }).click();
       await page.getByRole('dialog').locator('table.import-table').waitFor();
       found['import preview'] = [...(await overflowing()), ...(await seriousViolations(page))];
-      await closeModal();
+      await closeModal(page);
       await page.goto(`${server.url}/audit`);
       await page.locator('table.audit').waitFor();
       found['audit'] = [...(await overflowing()), ...(await seriousViolations(page))];
@@ -111,7 +110,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByRole('dialog').getByRole('button', { name: 'History' }).click();
         await page.getByRole('dialog').getByRole('heading', { name: 'History' }).waitFor();
         found['history'] = await seriousViolations(page);
-        await page.keyboard.press('Escape');
+        await closeModal(page);
         await page.getByRole('button', { name: 'Edit app/config' }).click();
         await page.getByRole('dialog').getByRole('heading', { name: 'Edit Key' }).waitFor();
         found['edit'] = await seriousViolations(page);
@@ -119,7 +118,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByRole('button', { name: 'Save' }).click();
         await page.getByRole('dialog').getByRole('alert').waitFor();
         found['edit with error'] = await seriousViolations(page);
-        await page.keyboard.press('Escape');
+        await closeModal(page);
         await page.getByRole('button', { name: 'Switch to card view' }).click();
         await page.locator('ul.cards').waitFor();
         found['cards'] = await seriousViolations(page);
@@ -129,11 +128,11 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
         await page.getByRole('dialog').getByRole('button', { name: /^Diff revision/ }).first().click();
         await page.getByRole('dialog').locator('.diff-table').waitFor();
         found['diff'] = await seriousViolations(page);
-        await page.keyboard.press('Escape');
+        await closeModal(page);
         await page.getByRole('button', { name: 'app/zk', exact: true }).click();
         await page.getByRole('dialog').getByLabel('Passphrase').waitFor();
         found['zero-knowledge view'] = await seriousViolations(page);
-        await page.keyboard.press('Escape');
+        await closeModal(page);
         await page.getByRole('button', { name: 'Browse folders' }).click();
         await page.getByRole('list', { name: 'Folders' }).waitFor();
         found['folders'] = await seriousViolations(page);

@@ -3,20 +3,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, signIn, unexpected, type WatchedPage } from './browser.js';
 import { apiGet, apiPut } from './web-helpers.js';
 
 const AUTH = join(import.meta.dirname, '..', 'fixtures', 'auth-web.yml');
 const ADMIN = { 'x-auth-token': 'web-admin-token' };
-
-async function signIn(page: Page, base: string, user: string, password: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByRole('button', { name: 'Login' }).waitFor();
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Login' }).click();
-  await page.getByRole('searchbox', { name: 'Search keys' }).waitFor();
-}
 
 describe.skipIf(!RUN_BROWSER_TESTS)('web UI sign-in and permissions in a browser', () => {
   let server: TestServer;

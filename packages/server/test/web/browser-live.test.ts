@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { RUN_BROWSER_TESTS, launchBrowser, openPage, unexpected, type WatchedPage } from './browser.js';
+import { RUN_BROWSER_TESTS, launchBrowser, openPage, signIn, unexpected, type WatchedPage } from './browser.js';
 import { apiGet, apiPut } from './web-helpers.js';
 
 // The web UI beyond the original's: live updates, conflicts with diffs and merges, history diffs,
@@ -46,6 +46,39 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   };
 
+  /**
+   * Hold the page's GET requests matching `pattern` until `release()`: `held` resolves when the
+   * first arrives; released, each goes to the server as usual. The caller unroutes `pattern`.
+   */
+  async function holdReads(page: Page, pattern: RegExp): Promise<{ held: Promise<void>; release: () => void }> {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    await page.route(pattern, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      holding();
+      await gate;
+      await route.continue();
+    });
+    return { held, release };
+  }
+
+  /** Resolves once htmx has handled (swapped or not) the answer to a request whose URL contains `part`. */
+  const handledAnswer = (page: Page, part: string): Promise<void> =>
+    page.evaluate(
+      (urlPart) =>
+        new Promise<void>((resolve) => {
+          const done = (event: Event): void => {
+            if (!(event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr.responseURL.includes(urlPart)) return;
+            document.removeEventListener('htmx:afterRequest', done);
+            resolve();
+          };
+          document.addEventListener('htmx:afterRequest', done);
+        }),
+      part,
+    );
+
   it('shows a write made through the API within a second, without a reload, and drops a deleted key', async () => {
     const page = await open();
     let navigations = 0;
@@ -62,18 +95,9 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await apiPut(url, 'race/doomed', 'bye');
     const page = await open('/?search=race/');
     // hold the next list read (the live refresh after the write below) until the dialog is open
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const heldRead = new Promise<void>((resolve) => (held = resolve));
-    await page.route(/\/web\/keys(\?|$)/, async (route) => {
-      if (route.request().method() !== 'GET') return route.continue();
-      held();
-      await gate;
-      await route.continue();
-    });
+    const { held, release } = await holdReads(page, /\/web\/keys(\?|$)/);
     await apiPut(url, 'race/other', 'hi');
-    await heldRead;
+    await held;
     await page.getByRole('button', { name: 'Delete race/doomed' }).click();
     const confirm = page.getByRole('dialog', { name: 'Please confirm' });
     await confirm.waitFor();
@@ -91,22 +115,13 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     const page = await open('/?search=late/');
     await keyButton(page, 'late/view').click();
     await page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const heldRead = new Promise<void>((resolve) => (held = resolve));
     const viewPath = /\/web\/keys\/view\/late%2Fview/;
-    await page.route(viewPath, async (route) => {
-      held();
-      await gate;
-      await route.continue();
-    });
+    const { held, release } = await holdReads(page, viewPath);
     await apiPut(url, 'late/view', 'v2'); // the open view follows its key: a refresh, held above
-    await heldRead;
+    await held;
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
-    // htmx has handled the answer (swapped it or not) once afterRequest fires
-    const handled = page.evaluate(() => new Promise((resolve) => document.addEventListener('htmx:afterRequest', resolve, { once: true })));
+    const handled = handledAnswer(page, '/web/keys/view/');
     release();
     await handled;
     expect(await page.evaluate(() => (document.getElementById('modal') as HTMLDialogElement).open)).toBe(false);
@@ -119,33 +134,14 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     const page = await open('/?search=order/');
     await keyButton(page, 'order/a').waitFor();
     // hold the live refresh the write below starts: it reads the list still filtered by the search
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const heldRead = new Promise<void>((resolve) => (held = resolve));
     const filtered = /\/web\/keys\?(.*&)?search=order%2F/;
-    await page.route(filtered, async (route) => {
-      held();
-      await gate;
-      await route.continue();
-    });
+    const { held, release } = await holdReads(page, filtered);
     await apiPut(url, 'order/c', '1');
-    await within10s(heldRead, 'the write did not start a live refresh of the filtered list');
+    await within10s(held, 'the write did not start a live refresh of the filtered list');
     // meanwhile the user clears the search, and sees every key
     await page.getByRole('searchbox').fill('');
     await keyButton(page, 'order-other/b').waitFor();
-    // the held refresh's own afterRequest: htmx has handled its answer (swapped it or not)
-    const handled = page.evaluate(
-      () =>
-        new Promise<void>((resolve) => {
-          const done = (event: Event): void => {
-            if (!(event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr.responseURL.includes('search=order%2F')) return;
-            document.removeEventListener('htmx:afterRequest', done);
-            resolve();
-          };
-          document.addEventListener('htmx:afterRequest', done);
-        }),
-    );
+    const handled = handledAnswer(page, 'search=order%2F');
     release();
     await within10s(handled, 'the held live refresh did not answer');
     // the older answer, still filtered, did not replace the newer one
@@ -160,32 +156,14 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await keyButton(page, 'late/hist').click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const heldRead = new Promise<void>((resolve) => (held = resolve));
     const viewPath = /\/web\/keys\/view\/late%2Fhist/;
-    await page.route(viewPath, async (route) => {
-      held();
-      await gate;
-      await route.continue();
-    });
+    const { held, release } = await holdReads(page, viewPath);
     await apiPut(url, 'late/hist', 'v2'); // the open view follows its key: a refresh, held above
-    await within10s(heldRead, 'the write did not start a live refresh of the open view');
+    await within10s(held, 'the write did not start a live refresh of the open view');
     // meanwhile the user opens the key's history
     await dialog.getByRole('button', { name: 'History' }).click();
     await dialog.getByRole('heading', { name: 'History' }).waitFor();
-    const handled = page.evaluate(
-      () =>
-        new Promise<void>((resolve) => {
-          const done = (event: Event): void => {
-            if (!(event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr.responseURL.includes('/web/keys/view/')) return;
-            document.removeEventListener('htmx:afterRequest', done);
-            resolve();
-          };
-          document.addEventListener('htmx:afterRequest', done);
-        }),
-    );
+    const handled = handledAnswer(page, '/web/keys/view/');
     release();
     await within10s(handled, 'the held live refresh did not answer');
     // the older answer, the view, did not replace the history the user asked for after it
@@ -454,10 +432,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('live updates: permissions, authors and a se
     const watched = await openPage(browser);
     pages.push(watched);
     const { page } = watched;
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('alice-pw');
-    await page.getByRole('button', { name: 'Login' }).click();
+    await signIn(page, server.url, 'alice', 'alice-pw');
     await page.locator('#live-status.is-live').waitFor();
     const admin = { 'x-auth-token': 'web-admin-token' };
     await apiPut(server.url, 'ops/hidden', 'not for alice', 'text', admin);

@@ -57,3 +57,13 @@ export function unexpected(problems: readonly string[], expected: readonly numbe
     (p) => !expected.some((status) => p.startsWith(`HTTP ${status} `) || p.startsWith(`console error: Response Status Error Code ${status} `)),
   );
 }
+
+/** Sign in on the login page under `base` (the server's URL with its base path) and wait for the key list. */
+export async function signIn(page: Page, base: string, user: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByRole('button', { name: 'Login' }).waitFor();
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Login' }).click();
+  await page.getByRole('searchbox', { name: 'Search keys' }).waitFor();
+}
