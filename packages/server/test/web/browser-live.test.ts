@@ -138,11 +138,14 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     const { held, release } = await holdReads(page, filtered);
     await apiPut(url, 'order/c', '1');
     await within10s(held, 'the write did not start a live refresh of the filtered list');
+    // listening while the refresh is held, so its answer cannot come before the listener
+    const handled = handledAnswer(page, 'search=order%2F');
+    const answered = page.waitForResponse((r) => filtered.test(r.url()));
     // meanwhile the user clears the search, and sees every key
     await page.getByRole('searchbox').fill('');
     await keyButton(page, 'order-other/b').waitFor();
-    const handled = handledAnswer(page, 'search=order%2F');
     release();
+    await within10s(answered, 'the server did not answer the held live refresh');
     await within10s(handled, 'the held live refresh did not answer');
     // the older answer, still filtered, did not replace the newer one
     expect(await keyButton(page, 'order-other/b').count()).toBe(1);
@@ -160,10 +163,11 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     const { held, release } = await holdReads(page, viewPath);
     await apiPut(url, 'late/hist', 'v2'); // the open view follows its key: a refresh, held above
     await within10s(held, 'the write did not start a live refresh of the open view');
+    // listening while the refresh is held, so its answer cannot come before the listener
+    const handled = handledAnswer(page, '/web/keys/view/');
     // meanwhile the user opens the key's history
     await dialog.getByRole('button', { name: 'History' }).click();
     await dialog.getByRole('heading', { name: 'History' }).waitFor();
-    const handled = handledAnswer(page, '/web/keys/view/');
     release();
     await within10s(handled, 'the held live refresh did not answer');
     // the older answer, the view, did not replace the history the user asked for after it
