@@ -94,7 +94,10 @@ describe.skipIf(!NGINX || !PG_URL)('deploy/nginx.conf in front of two servers on
     const client = new Client(`${proxy}/stash`, { token: ADMIN });
     for (let i = 0; i < 8; i++) await client.set(`spread/k${i}`, `v${i}`);
     for (let i = 0; i < 8; i++) expect(await client.get(`spread/k${i}`)).toBe(`v${i}`);
-    const lines = readFileSync(join(dir, 'access.log'), 'utf8').trim().split('\n').filter((l) => l.includes('/stash/kv/spread/'));
+    // nginx writes a request's line after its answer has left: wait for the last ones, for 5 s at most
+    const logged = (): string[] => readFileSync(join(dir, 'access.log'), 'utf8').trim().split('\n').filter((l) => l.includes('/stash/kv/spread/'));
+    for (let waited = 0; logged().length < 16 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const lines = logged();
     expect(lines).toHaveLength(16);
     const upstreams = new Set(lines.map((l) => (JSON.parse(l) as { upstream: string }).upstream));
     expect([...upstreams].sort()).toEqual(servers.map((s) => `127.0.0.1:${s.port}`).sort());
