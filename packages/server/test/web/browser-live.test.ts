@@ -83,6 +83,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     const page = await open();
     let navigations = 0;
     page.on('framenavigated', () => navigations++);
+    // the issue's bound for one page (1 s); the spread under load is measured in bench/web-live-bench.mjs
     await apiPut(url, 'live/new', 'hello');
     await keyButton(page, 'live/new').waitFor({ timeout: 1000 });
     await page.locator('tr.is-changed .live-badge').getByText('created').waitFor({ timeout: 1000 });
@@ -106,7 +107,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await confirm.getByRole('button', { name: 'Delete' }).click();
     await keyButton(page, 'race/doomed').waitFor({ state: 'detached', timeout: 5000 });
     expect((await apiGet(url, 'race/doomed')).status).toBe(404);
-    await keyButton(page, 'race/other').waitFor({ timeout: 2000 });
+    await keyButton(page, 'race/other').waitFor();
     await page.unroute(/\/web\/keys(\?|$)/);
   });
 
@@ -126,6 +127,61 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await handled;
     expect(await page.evaluate(() => (document.getElementById('modal') as HTMLDialogElement).open)).toBe(false);
     await page.unroute(viewPath);
+  });
+
+  it('refreshes the list while the live refresh of the open view is still out, and keeps the view following', async () => {
+    await apiPut(url, 'apart/open', 'v1');
+    const page = await open('/?search=apart/');
+    await keyButton(page, 'apart/open').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'View Key' }).waitFor();
+    const viewPath = /\/web\/keys\/view\/apart%2Fopen/;
+    const { held, release } = await holdReads(page, viewPath);
+    await apiPut(url, 'apart/open', 'v2');
+    await within10s(held, 'the write did not start a live refresh of the open view');
+    // the list's refresh does not wait behind the view's (htmx queues requests of one source)
+    await apiPut(url, 'apart/new', 'x');
+    await within10s(keyButton(page, 'apart/new').waitFor(), 'the list did not show a new key while the view refresh was out');
+    // a second change of the open key while the list refresh was queued must not drop either
+    await apiPut(url, 'apart/open', 'v3');
+    await apiPut(url, 'apart/later', 'y');
+    release();
+    await within10s(dialog.getByText('v3').waitFor(), 'the open view did not follow its key to v3');
+    await within10s(keyButton(page, 'apart/later').waitFor(), 'the list lost a refresh');
+    await page.unroute(viewPath);
+  });
+
+  it('keeps the keyboard focus on the control the user is on when a live refresh replaces the list, and it works at once', async () => {
+    await apiPut(url, 'focus/a', '1');
+    await apiPut(url, 'focus/b', '1');
+    const page = await open('/?search=focus/');
+    await keyButton(page, 'focus/a').focus();
+    const listRead = /\/web\/keys\?(.*&)?search=focus%2F/;
+    const { held, release } = await holdReads(page, listRead);
+    await apiPut(url, 'focus/c', '1');
+    await within10s(held, 'the write did not start a live refresh of the list');
+    // while the refresh is out, the user moves on to another key, and presses Enter on it the
+    // moment the refresh has replaced the list (the next task after the swap)
+    await keyButton(page, 'focus/b').focus();
+    const pressed = page.evaluate(
+      () =>
+        new Promise<string | undefined>((resolve) => {
+          document.addEventListener('htmx:afterSwap', function swapped(event) {
+            if ((event as CustomEvent<{ target: Element }>).detail.target.id !== 'keys-table') return;
+            document.removeEventListener('htmx:afterSwap', swapped);
+            setTimeout(() => {
+              const focused = document.activeElement as HTMLElement | null;
+              focused?.click();
+              resolve(focused?.textContent ?? undefined);
+            }, 0);
+          });
+        }),
+    );
+    release();
+    expect(await within10s(pressed, 'the held live refresh did not replace the list')).toBe('focus/b');
+    await within10s(page.getByRole('dialog').getByRole('heading', { name: 'View Key' }).waitFor(), 'the replaced key did not open at once');
+    expect(await page.getByRole('dialog').getByText('focus/b').count()).toBeGreaterThan(0);
+    await page.unroute(listRead);
   });
 
   it('keeps the list the user asked for when a live refresh asked earlier answers after it', async () => {
@@ -182,7 +238,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await keyButton(page, 'live/conf').click();
     await page.getByRole('dialog').getByText('port = 1').waitFor();
     await apiPut(url, 'live/conf', 'host = a\nport = 2\nmode = x\n', 'ini');
-    await page.getByRole('dialog').getByText('port = 2').waitFor({ timeout: 1000 });
+    await page.getByRole('dialog').getByText('port = 2').waitFor();
 
     await page.getByRole('dialog').getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('dialog').getByRole('heading', { name: 'Edit Key' }).waitFor();
@@ -190,7 +246,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI beyond the original, in a browser', 
     await apiPut(url, 'live/conf', 'host = theirs\nport = 2\nmode = x\n', 'ini');
     // the form says so before anything is saved
     const notice = page.getByRole('dialog').getByRole('alert').filter({ hasText: 'changed' });
-    await notice.getByText('Nothing is saved yet').waitFor({ timeout: 1000 });
+    await notice.getByText('Nothing is saved yet').waitFor();
     await notice.getByRole('button', { name: 'Review changes' }).click();
     await page.getByRole('dialog').getByText('Conflict detected:').waitFor();
     const diff = page.getByRole('dialog').locator('.diff-table');
@@ -441,7 +497,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('live updates: permissions, authors and a se
     const admin = { 'x-auth-token': 'web-admin-token' };
     await apiPut(server.url, 'ops/hidden', 'not for alice', 'text', admin);
     await apiPut(server.url, 'app/visible', 'for alice', 'text', admin);
-    await page.getByRole('button', { name: 'app/visible', exact: true }).waitFor({ timeout: 1000 });
+    await page.getByRole('button', { name: 'app/visible', exact: true }).waitFor();
     await page.locator('.live-badge').getByText('created by token:web-****').waitFor();
     expect(await page.getByText('ops/hidden').count()).toBe(0);
     expect(unexpected(watched.problems)).toEqual([]);

@@ -3,10 +3,10 @@
 // burst of writes costs one request), changed rows are marked with who changed them, an open
 // view follows its key, and an open edit form says at once that its key changed. EventSource
 // reconnects by itself and sends Last-Event-ID, so the server replays what was missed.
-import { controlName, findControl, isConfirmOpen, LIVE_REFRESH_HEADER } from './page.js';
+import { controlName, findControl, isConfirmOpen, isLiveRefresh, LIVE_REFRESH_HEADER, type HtmxResponseDetail } from './page.js';
 
 interface Htmx {
-  ajax(verb: string, path: string, context: { target: string; swap: string; headers?: Record<string, string> }): Promise<void>;
+  ajax(verb: string, path: string, context: { source: string; target: string; swap: string; headers?: Record<string, string> }): Promise<void>;
   process(element: Element): void;
 }
 
@@ -30,6 +30,14 @@ const htmx = (): Htmx | undefined => (globalThis as { htmx?: Htmx }).htmx;
 const recent = new Map<string, Change & { at: number }>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 let firstPending = 0;
+/** the control focused in the list when a live refresh replaced it, to focus its replacement */
+let refocus: string | undefined;
+/**
+ * Each region's refreshes come from the region itself: htmx queues a request behind the one in
+ * flight from the same element (keeping only the last), so with one source for both, a slow view
+ * refresh held the list's back and a second view refresh dropped the queued list refresh.
+ */
+const LIVE = { [LIVE_REFRESH_HEADER]: '1' };
 
 function setStatus(live: boolean): void {
   if (!status) return;
@@ -65,12 +73,7 @@ function scheduleRefresh(): void {
 }
 
 async function refresh(): Promise<void> {
-  const h = htmx();
-  if (!h || !list) return;
-  // the list is replaced: find the focused control again by its accessible name afterwards
-  const focused = list.contains(document.activeElement) ? controlName(document.activeElement) : undefined;
-  await h.ajax('GET', listUrl(), { target: '#keys-table', swap: 'innerHTML' });
-  if (focused) findControl(list, focused)?.focus();
+  await htmx()?.ajax('GET', listUrl(), { source: '#keys-table', target: '#keys-table', swap: 'innerHTML', headers: LIVE });
 }
 
 /** Mark rows of keys changed in the last few seconds, with who changed them. */
@@ -111,8 +114,8 @@ function followModal(change: Change): void {
       }
       return;
     }
-    const headers = { [LIVE_REFRESH_HEADER]: '1' };
-    void htmx()?.ajax('GET', `${base}/web/keys/view/${encodeURIComponent(change.key)}`, { target: '#modal-content', swap: 'innerHTML', headers });
+    const path = `${base}/web/keys/view/${encodeURIComponent(change.key)}`;
+    void htmx()?.ajax('GET', path, { source: '#modal-content', target: '#modal-content', swap: 'innerHTML', headers: LIVE });
     return;
   }
   const form = modalContent.querySelector<HTMLFormElement>('form[data-live-edit]');
@@ -168,15 +171,23 @@ function follow(): void {
 // a list read answering while a delete is being confirmed would replace the row's Delete button,
 // and htmx drops the request of a button no longer in the page: keep the rows, read again after
 document.addEventListener('htmx:beforeSwap', (event) => {
-  const detail = (event as CustomEvent<{ target: Element; shouldSwap: boolean }>).detail;
-  if (detail.target === list && isConfirmOpen()) {
+  const detail = (event as CustomEvent<HtmxResponseDetail>).detail;
+  if (detail.target !== list) return;
+  if (isConfirmOpen()) {
     detail.shouldSwap = false;
     scheduleRefresh();
+    return;
   }
+  // a live refresh replaces the rows under a keyboard user's focus: note it at the swap itself
+  // (the focus may have moved while the request was out), and find it again by its name after
+  refocus = isLiveRefresh(detail) && list.contains(document.activeElement) ? controlName(document.activeElement) : undefined;
 });
 
 document.addEventListener('htmx:afterSwap', (event) => {
-  if ((event as CustomEvent<{ target: Element }>).detail.target === list) markChanged();
+  if ((event as CustomEvent<{ target: Element }>).detail.target !== list) return;
+  markChanged();
+  if (refocus !== undefined) findControl(list, refocus)?.focus();
+  refocus = undefined;
 });
 
 if (list && 'EventSource' in window) follow();

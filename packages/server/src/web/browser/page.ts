@@ -9,9 +9,9 @@ export interface HtmxResponseDetail {
   requestConfig?: { verb?: string; headers?: Record<string, string> };
 }
 
-/** Marks a live refresh of the modal's content (live.ts): it keeps the focus and never opens the modal. */
+/** Marks a live refresh (live.ts): of the modal, it keeps the focus and never opens the modal. */
 export const LIVE_REFRESH_HEADER = 'X-Stash-Live-Refresh';
-const isLiveRefresh = (detail: HtmxResponseDetail): boolean => detail.requestConfig?.headers?.[LIVE_REFRESH_HEADER] !== undefined;
+export const isLiveRefresh = (detail: HtmxResponseDetail): boolean => detail.requestConfig?.headers?.[LIVE_REFRESH_HEADER] !== undefined;
 
 interface HtmxConfirmDetail {
   question?: string | null;

@@ -11,6 +11,9 @@ const HTMX_CONFIG = JSON.stringify({
   allowScriptTags: false,
   selfRequestsOnly: true,
   historyCacheSize: 0,
+  // new content is live at once: htmx wires its controls when it settles, and a live refresh
+  // landing just before a click or Enter would otherwise swallow it (no settle transitions here)
+  defaultSettleDelay: 0,
 });
 
 export interface ShellModel {
