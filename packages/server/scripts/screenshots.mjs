@@ -28,7 +28,7 @@ const port = await new Promise((resolve) => {
 });
 const dir = mkdtempSync(join(tmpdir(), 'stash-shots-'));
 const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, [join(root, 'packages/server/bin/stash.js'), 'server', `--db=${join(dir, 'stash.db')}`, `--server.address=127.0.0.1:${port}`, '--secrets.key=screenshot-secrets-key'], { stdio: 'ignore' });
+const server = spawn(process.execPath, [join(root, 'packages/server/bin/stash.js'), 'server', `--db=${join(dir, 'stash.db')}`, `--server.address=127.0.0.1:${port}`, '--secrets.key=screenshot-secrets-key', '--audit.enabled'], { stdio: 'ignore' });
 
 async function put(key, value, format = 'text') {
   const res = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: value, headers: { 'x-stash-format': format } });
@@ -132,6 +132,18 @@ try {
         await page.getByRole('button', { name: 'Show the flat list' }).click();
         await page.getByRole('button', { name: 'Browse folders' }).waitFor();
         await put('app/config', '{\n  "debug": false,\n  "level": "warn"\n}', 'json');
+        await page.getByRole('button', { name: 'Import…' }).click();
+        await dialog.getByRole('heading', { name: 'Import keys' }).waitFor();
+        await page.getByLabel('File (.env or a JSON export)').setInputFiles({ name: 'svc.env', mimeType: 'text/plain', buffer: Buffer.from('LEVEL=warn\nPORT=8080\nREGION=eu-west-1\n') });
+        await page.getByText('Read: svc.env').waitFor();
+        await page.getByLabel('Into prefix').fill('app/svc/');
+        await page.getByRole('button', { name: 'Preview' }).click();
+        await dialog.getByText(/to create/).waitFor();
+        await shot('import');
+        await escape();
+        await page.goto(`${url}/audit`);
+        await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+        await shot('audit');
       }
       await context.close();
     }

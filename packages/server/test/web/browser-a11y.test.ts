@@ -85,6 +85,16 @@ describe.skipIf(!RUN_BROWSER_TESTS)('web UI accessibility (axe-core)', () => {
       await page.goto(`${server.url}/audit`);
       await page.locator('table.audit').waitFor();
       found['audit'] = [...(await overflowing()), ...(await seriousViolations(page))];
+      // the filters wait behind "Filters" on a phone, so the entries come first; set, they show
+      const keyFilter = page.getByLabel('Key or prefix');
+      expect(await keyFilter.isVisible()).toBe(false);
+      await page.getByText('Filters', { exact: true }).click();
+      await keyFilter.fill('app/*');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL(/[?&]key=app%2F\*/);
+      await page.getByText('· 1 set').waitFor();
+      expect(await keyFilter.inputValue()).toBe('app/*');
+      expect(await keyFilter.isVisible()).toBe(true);
     } finally {
       await watched.close();
     }

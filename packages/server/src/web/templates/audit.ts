@@ -45,6 +45,7 @@ export function auditPage(m: AuditModel): Html {
   const { base, form } = m;
   const link = (page: number, label: string, enabled: boolean): Html =>
     enabled ? html`<a class="btn btn-small" href="${base}/audit?${m.query}${m.query ? '&' : ''}page=${page}">${label}</a>` : html`<span class="btn btn-small" aria-disabled="true">${label}</span>`;
+  const active = Object.values(form).filter((v) => v !== '').length;
   const table =
     m.entries.length === 0
       ? html`<div class="empty"><p>No audit entries match.</p></div>`
@@ -60,6 +61,7 @@ export function auditPage(m: AuditModel): Html {
 </header>
 <main class="content" id="audit">
 <h1 class="page-title">Audit log</h1>
+<details class="audit-filter-box"${active > 0 ? ' open' : ''}><summary>Filters${active > 0 ? html`<span class="muted"> · ${active} set</span>` : ''}</summary>
 <form class="audit-filters" method="get" action="${base}/audit" role="search" aria-label="Filter the audit log">
 ${input('key', 'Key or prefix', form.key, 'text', 'app/config or app/*')}
 ${input('actor', 'Actor', form.actor, 'text', 'alice or token:abcd****')}
@@ -70,6 +72,7 @@ ${input('from', 'From (UTC)', form.from, 'datetime-local')}
 ${input('to', 'To (UTC)', form.to, 'datetime-local')}
 <div class="audit-buttons"><button type="submit" class="btn btn-primary">Filter</button><a class="btn" href="${base}/audit">Clear</a></div>
 </form>
+</details>
 ${m.problem ? html`<p class="alert alert-error" role="alert">${m.problem}</p>` : ''}
 <p class="key-count">${m.total} ${m.total === 1 ? 'entry' : 'entries'}, newest first</p>
 ${table}
