@@ -132,6 +132,8 @@ try {
         await page.getByRole('button', { name: 'Show the flat list' }).click();
         await page.getByRole('button', { name: 'Browse folders' }).waitFor();
         await put('app/config', '{\n  "debug": false,\n  "level": "warn"\n}', 'json');
+        // back as it was, so the next theme's live change (and its diff) changes something
+        await put('app/feature-flags', 'new_checkout: true\nbeta_users:\n  - alice\n  - bob\n', 'yaml');
         await page.getByRole('button', { name: 'Import…' }).click();
         await dialog.getByRole('heading', { name: 'Import keys' }).waitFor();
         await page.getByLabel('File (.env or a JSON export)').setInputFiles({ name: 'svc.env', mimeType: 'text/plain', buffer: Buffer.from('LEVEL=warn\nPORT=8080\nREGION=eu-west-1\n') });
