@@ -3,11 +3,12 @@
 //   npm run screenshots             README set into docs/screenshots/
 //   npm run screenshots -- --all    every state, both themes, phone and wide, into --out (default /tmp/stash-shots)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
 import { chromium } from 'playwright-core';
 import { ZkCrypto } from '@stash/client';
 
@@ -20,30 +21,43 @@ const README_SET = new Set(['list', 'edit', 'history', 'conflict', 'live', 'diff
 const out = outAt >= 0 ? args[outAt + 1] : all ? '/tmp/stash-shots' : join(root, 'docs/screenshots');
 mkdirSync(out, { recursive: true });
 
-const port = await new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
-});
 const dir = mkdtempSync(join(tmpdir(), 'stash-shots-'));
-const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, [join(root, 'packages/server/bin/stash.js'), 'server', `--db=${join(dir, 'stash.db')}`, `--server.address=127.0.0.1:${port}`, '--secrets.key=screenshot-secrets-key', '--audit.enabled'], { stdio: 'ignore' });
+const servers = [];
+/** A server on a fresh port and its own database file; resolves with its URL once it answers. */
+async function startServer(name, flags) {
+  const port = await freePort();
+  const args = [join(root, 'packages/server/bin/stash.js'), 'server', `--db=${join(dir, `${name}.db`)}`, `--server.address=127.0.0.1:${port}`, ...flags];
+  servers.push(spawn(process.execPath, args, { stdio: 'ignore' }));
+  const at = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await (await fetch(`${at}/ping`)).text()) === 'pong') return at;
+    } catch {
+      if (i > 100) throw new Error(`${name} server did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
 
+let url = '';
 async function put(key, value, format = 'text') {
   const res = await fetch(`${url}/kv/${key}`, { method: 'PUT', body: value, headers: { 'x-stash-format': format } });
   if (!res.ok) throw new Error(`PUT ${key}: ${res.status}`);
 }
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await (await fetch(`${url}/ping`)).text()) === 'pong') break;
-    } catch {
-      if (i > 100) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  url = await startServer('stash', ['--secrets.key=screenshot-secrets-key', '--audit.enabled']);
+  // the sign-in page (--all only): a server behind an auth file of one user
+  const authFile = join(dir, 'auth.yml');
+  writeFileSync(authFile, `users:\n  - name: admin\n    password: "${bcrypt.hashSync('screenshot-pw', 4)}"\n    admin: true\n    permissions:\n      - prefix: "*"\n        access: rw\n`);
+  const authUrl = all ? await startServer('auth', [`--auth.file=${authFile}`]) : undefined;
   await put('app/config', '{\n  "debug": false,\n  "level": "info",\n  "servers": ["10.0.0.1", "10.0.0.2"],\n  "timeout_ms": 2500\n}', 'json');
   await put('app/db/host', 'db.internal:5432');
   await put('svc/nginx', '[server]\nport = 8080\nworkers = 4\n\n; upstream pool\n[upstream]\nhosts = app-1, app-2', 'ini');
@@ -147,12 +161,22 @@ try {
         await page.getByRole('heading', { name: 'Audit log' }).waitFor();
         await shot('audit');
       }
+      if (authUrl) {
+        await page.goto(authUrl);
+        await page.getByRole('button', { name: 'Login' }).waitFor();
+        await shot('login');
+        await page.getByLabel('Username').fill('admin');
+        await page.getByLabel('Password').fill('not-the-password');
+        await page.getByRole('button', { name: 'Login' }).click();
+        await page.getByRole('alert').waitFor();
+        await shot('login-error');
+      }
       await context.close();
     }
   }
   await browser.close();
   console.log(`screenshots in ${out}`);
 } finally {
-  server.kill();
+  for (const server of servers) server.kill();
   rmSync(dir, { recursive: true, force: true });
 }
