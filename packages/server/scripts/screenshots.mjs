@@ -55,9 +55,12 @@ async function put(key, value, format = 'text') {
 try {
   url = await startServer('stash', ['--secrets.key=screenshot-secrets-key', '--audit.enabled']);
   // the sign-in page (--all only): a server behind an auth file of one user
-  const authFile = join(dir, 'auth.yml');
-  writeFileSync(authFile, `users:\n  - name: admin\n    password: "${bcrypt.hashSync('screenshot-pw', 4)}"\n    admin: true\n    permissions:\n      - prefix: "*"\n        access: rw\n`);
-  const authUrl = all ? await startServer('auth', [`--auth.file=${authFile}`]) : undefined;
+  let authUrl;
+  if (all) {
+    const authFile = join(dir, 'auth.yml');
+    writeFileSync(authFile, `users:\n  - name: admin\n    password: "${bcrypt.hashSync('screenshot-pw', 4)}"\n    admin: true\n    permissions:\n      - prefix: "*"\n        access: rw\n`);
+    authUrl = await startServer('auth', [`--auth.file=${authFile}`]);
+  }
   await put('app/config', '{\n  "debug": false,\n  "level": "info",\n  "servers": ["10.0.0.1", "10.0.0.2"],\n  "timeout_ms": 2500\n}', 'json');
   await put('app/db/host', 'db.internal:5432');
   await put('svc/nginx', '[server]\nport = 8080\nworkers = 4\n\n; upstream pool\n[upstream]\nhosts = app-1, app-2', 'ini');

@@ -32,11 +32,7 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 let firstPending = 0;
 /** the control focused in the list when a live refresh replaced it, to focus its replacement */
 let refocus: string | undefined;
-/**
- * Each region's refreshes come from the region itself: htmx queues a request behind the one in
- * flight from the same element (keeping only the last), so with one source for both, a slow view
- * refresh held the list's back and a second view refresh dropped the queued list refresh.
- */
+/** the header that marks this module's refreshes (page.ts, isLiveRefresh) */
 const LIVE = { [LIVE_REFRESH_HEADER]: '1' };
 
 function setStatus(live: boolean): void {
@@ -72,6 +68,11 @@ function scheduleRefresh(): void {
   }, wait);
 }
 
+/**
+ * Each region's refreshes come from the region itself: htmx queues a request behind the one in
+ * flight from the same element (keeping only the last), so with one source for the list and the
+ * modal, a slow view refresh held the list's back and a second one dropped the queued list refresh.
+ */
 async function refresh(): Promise<void> {
   await htmx()?.ajax('GET', listUrl(), { source: '#keys-table', target: '#keys-table', swap: 'innerHTML', headers: LIVE });
 }

@@ -9,7 +9,7 @@ export interface HtmxResponseDetail {
   requestConfig?: { verb?: string; headers?: Record<string, string> };
 }
 
-/** Marks a live refresh (live.ts): of the modal, it keeps the focus and never opens the modal. */
+/** Marks a live refresh (live.ts): it keeps the focus where the user is, and one of the modal never opens it. */
 export const LIVE_REFRESH_HEADER = 'X-Stash-Live-Refresh';
 export const isLiveRefresh = (detail: HtmxResponseDetail): boolean => detail.requestConfig?.headers?.[LIVE_REFRESH_HEADER] !== undefined;
 
